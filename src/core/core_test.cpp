@@ -1,0 +1,84 @@
+#include <gtest/gtest.h>
+
+#include "core/app.hpp"
+#include "core/byte_reader.hpp"
+#include "core/diagnostics.hpp"
+#include "core/ip_address.hpp"
+#include "core/timestamp.hpp"
+
+namespace tattle::core {
+namespace {
+
+TEST(ByteReader, ReadsBothByteOrders) {
+  const std::uint8_t b[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06};
+  ByteReader r(b);
+  EXPECT_EQ(r.u16be(), 0x0102);
+  EXPECT_EQ(r.u32le(), 0x06050403u);
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.remaining(), 0u);
+}
+
+TEST(ByteReader, FailureIsSticky) {
+  const std::uint8_t b[] = {0xaa, 0xbb, 0xcc};
+  ByteReader r(b);
+  EXPECT_EQ(r.u32be(), 0u);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.u8(), 0u);  // nothing readable after a failure, even though 3 bytes were there
+  EXPECT_FALSE(r.ok());
+}
+
+TEST(ByteReader, ChildCannotReadPastItsLength) {
+  const std::uint8_t b[] = {0x02, 0x11, 0x22, 0x33};
+  ByteReader r(b);
+  ByteReader child = r.sub_u8();
+  EXPECT_EQ(child.u16be(), 0x1122);
+  EXPECT_EQ(child.u8(), 0);
+  EXPECT_FALSE(child.ok());
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.u8(), 0x33);
+}
+
+TEST(ByteReader, LyingLengthFailsParent) {
+  const std::uint8_t b[] = {0x00, 0x09, 0x01};
+  ByteReader r(b);
+  ByteReader child = r.sub_u16be();
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(child.remaining(), 0u);
+}
+
+TEST(Timestamp, Iso8601WithMicroseconds) {
+  // 2009-02-13T23:31:30Z is Unix time 1234567890.
+  EXPECT_EQ(iso8601(Timestamp::from_seconds(1234567890, 123456789)), "2009-02-13T23:31:30.123456Z");
+  EXPECT_EQ(iso8601(Timestamp{-1}), "1969-12-31T23:59:59.999999Z");
+}
+
+TEST(IpAddress, FormatsAsRfc5952) {
+  EXPECT_EQ(to_string(IpAddress::parse("192.0.2.1")), "192.0.2.1");
+  EXPECT_EQ(to_string(Endpoint{IpAddress::parse("2001:0db8:0:0:0:0:0:1"), 443}), "[2001:db8::1]:443");
+  EXPECT_EQ(to_string(Endpoint{IpAddress::parse("10.1.2.3"), 53}), "10.1.2.3:53");
+  EXPECT_EQ(IpAddress::parse("not an address").version, 0);
+}
+
+TEST(AppRegistry, InternsOnceAndNamesByUid) {
+  AppRegistry apps;
+  const AppId a = apps.intern(AppInfo{.name = "Safari", .pid = 42});
+  EXPECT_EQ(apps.intern(AppInfo{.name = "Safari", .pid = 42}), a);
+  EXPECT_NE(a, kNoApp);
+  EXPECT_EQ(apps.intern(AppInfo{}), kNoApp);
+  const AppId u = apps.intern(AppInfo{.uid = 10123});
+  EXPECT_EQ(apps.display_name(u), "uid:10123");
+  apps.name_uid(10123, "com.example.app");
+  EXPECT_EQ(apps.display_name(u), "com.example.app");
+}
+
+TEST(Diagnostics, KeepsBoundedWarningsWithOffsets) {
+  Diagnostics d;
+  const auto in = d.add_input("x.pcap");
+  for (int i = 0; i < 150; ++i) d.warn(in, static_cast<std::uint64_t>(i) * 10, "bad");
+  EXPECT_EQ(d.inputs()[in].total, 150u);
+  EXPECT_EQ(d.inputs()[in].kept.size(), Diagnostics::kKeep);
+  EXPECT_EQ(d.inputs()[in].kept[3].offset, 30u);
+}
+
+}  // namespace
+}  // namespace tattle::core

@@ -1,0 +1,61 @@
+// IPv4/IPv6 addresses and transport endpoints as plain values: cheap to copy, hash and compare.
+#pragma once
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+#include <utility>
+
+namespace tattle::core {
+
+struct IpAddress {
+  // IPv4 uses the first 4 bytes; the rest stay zero so that equality is a plain byte compare.
+  std::array<std::uint8_t, 16> bytes{};
+  std::uint8_t version = 0;  // 4 or 6; 0 for "no address"
+
+  static IpAddress v4(std::span<const std::uint8_t, 4> b) {
+    IpAddress a;
+    std::memcpy(a.bytes.data(), b.data(), 4);
+    a.version = 4;
+    return a;
+  }
+  static IpAddress v6(std::span<const std::uint8_t, 16> b) {
+    IpAddress a;
+    std::memcpy(a.bytes.data(), b.data(), 16);
+    a.version = 6;
+    return a;
+  }
+  // Parses dotted-quad or RFC 4291 text; version 0 when it is neither.
+  static IpAddress parse(const std::string& text);
+
+  auto operator<=>(const IpAddress&) const = default;
+  bool operator==(const IpAddress&) const = default;
+
+  template <class H>
+  friend H AbslHashValue(H h, const IpAddress& a) {
+    return H::combine(H::combine_contiguous(std::move(h), a.bytes.data(), a.bytes.size()), a.version);
+  }
+};
+
+struct Endpoint {
+  IpAddress addr;
+  std::uint16_t port = 0;
+
+  auto operator<=>(const Endpoint&) const = default;
+  bool operator==(const Endpoint&) const = default;
+
+  template <class H>
+  friend H AbslHashValue(H h, const Endpoint& e) {
+    return H::combine(std::move(h), e.addr, e.port);
+  }
+};
+
+// "192.0.2.1" or "2001:db8::1" (RFC 5952 form).
+std::string to_string(const IpAddress& a);
+// "192.0.2.1:443" or "[2001:db8::1]:443".
+std::string to_string(const Endpoint& e);
+
+}  // namespace tattle::core

@@ -1,0 +1,26 @@
+// Packet time: nanoseconds since the Unix epoch, UTC. Time in tattle always comes from packets,
+// never from the wall clock, so runs over the same capture are reproducible.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <string>
+
+namespace tattle::core {
+
+struct Timestamp {
+  std::int64_t ns = 0;
+
+  static constexpr Timestamp from_seconds(std::int64_t s, std::int64_t frac_ns = 0) {
+    return Timestamp{s * 1'000'000'000 + frac_ns};
+  }
+  constexpr auto operator<=>(const Timestamp&) const = default;
+  [[nodiscard]] constexpr double seconds() const { return static_cast<double>(ns) / 1e9; }
+};
+
+constexpr std::int64_t kNsPerSecond = 1'000'000'000;
+
+// ISO 8601 UTC with microseconds, e.g. "2024-03-01T12:34:56.123456Z" (truncated, not rounded).
+std::string iso8601(Timestamp t);
+
+}  // namespace tattle::core
