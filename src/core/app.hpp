@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -29,20 +30,21 @@ struct AppInfo {
   }
 };
 
-// Not thread-safe: apps are interned on the thread that reads and decodes captures, and read
-// back only after the workers have finished.
+// Thread-safe: the reading thread interns while workers' sinks look names up. Both are rare
+// (the decoder caches the last app; sinks look up once per flow), so one mutex is enough.
 class AppRegistry {
  public:
   AppRegistry() { apps_.emplace_back(); }  // id 0 is kNoApp
   AppId intern(const AppInfo& info);
-  [[nodiscard]] const AppInfo& get(AppId id) const { return apps_[id < apps_.size() ? id : 0]; }
-  [[nodiscard]] std::size_t size() const { return apps_.size() - 1; }
+  [[nodiscard]] AppInfo get(AppId id) const;
+  [[nodiscard]] std::size_t size() const;
   // Android uid -> package name, from PCAPdroid's UID map; used for apps known by uid alone.
-  void name_uid(std::int64_t uid, std::string name) { uid_names_[uid] = std::move(name); }
+  void name_uid(std::int64_t uid, std::string name);
   // The name to show: the app's own name, else the name its uid maps to, else "uid:N".
   [[nodiscard]] std::string display_name(AppId id) const;
 
  private:
+  mutable std::mutex mutex_;
   std::vector<AppInfo> apps_;
   absl::flat_hash_map<AppInfo, AppId> index_;
   absl::flat_hash_map<std::int64_t, std::string> uid_names_;

@@ -36,7 +36,8 @@ struct PacketView {
   std::uint16_t window = 0;        // TCP only, unscaled
   core::Bytes payload;             // transport payload as captured (may be short of payload_len)
   std::uint32_t payload_len = 0;   // transport payload length the headers claim
-  std::uint32_t wire_len = 0;      // length on the wire of the frame that carried this packet
+  std::uint32_t wire_len = 0;      // length on the wire of the frame(s) that carried this packet
+  std::uint32_t frames = 1;        // frames that carried it: more than 1 for reassembled fragments
   core::AppId app = core::kNoApp;  // from the frame or the link layer (PKTAP, PCAPdroid)
   std::uint32_t input = 0;         // input file index
   std::uint64_t offset = 0;        // byte offset of the frame in its input

@@ -1,0 +1,42 @@
+# The two commands the README starts with: `make demo` and `make test`. Both install what is
+# missing (scripts/bootstrap) and build first.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc)
+
+.PHONY: all bootstrap build build-asan demo test test-release test-asan bench clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap
+
+build: bootstrap
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD) -j$(JOBS)
+
+build-asan: bootstrap
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTATTLE_SANITIZE=ON
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+demo: build
+	$(BUILD)/tattle audit tests/traces/sample.pcapng
+
+# Every test twice: in the release build, then under ASan+UBSan.
+test: test-release test-asan
+
+test-release: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+test-asan: build-asan
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j$(JOBS)
+
+bench: bootstrap
+	@scripts/bootstrap --bench
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DTATTLE_BENCH=ON
+	cmake --build $(BUILD) -j$(JOBS)
+	bench/run
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,31 @@
+// tattle's command line. CLI11 parses; its exceptions stop at this file.
+#include <CLI/CLI.hpp>
+
+#include <fmt/format.h>
+
+#include "app/pipeline.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App cli{"tattle: what apps tell about their users, to whom, and where it goes"};
+  cli.set_version_flag("--version", std::string("tattle ") + TATTLE_VERSION);
+  cli.require_subcommand(1);
+
+  tattle::app::AuditOptions audit;
+  CLI::App* cmd = cli.add_subcommand("audit", "Audit captures: rebuild every flow and report it");
+  cmd->add_option("captures", audit.inputs,
+                  "pcap or pcapng files, plain or gzip'd; several are merged by time")
+      ->required();
+  cmd->add_option("--json", audit.json_path, "Write the report as one JSON document to FILE ('-': stdout)");
+  cmd->add_option("--ndjson", audit.ndjson_path, "Stream one JSON flow per line to FILE as flows end ('-': stdout)");
+  cmd->add_option("--threads", audit.threads, "Flow worker threads (flows are sharded across them)")
+      ->check(CLI::Range(1u, 256u));
+  cmd->add_flag("-q,--quiet", audit.quiet, "No progress on stderr");
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = cli.exit(e);
+    return code == 0 ? 0 : tattle::app::kExitUsage;
+  }
+  return tattle::app::run_audit(audit);
+}

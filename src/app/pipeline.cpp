@@ -1,0 +1,265 @@
+#include "app/pipeline.hpp"
+
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <cstdio>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include <absl/hash/hash.h>
+#include <fmt/format.h>
+
+#include "app/progress.hpp"
+#include "capture/merge.hpp"
+#include "capture/packet_source.hpp"
+#include "core/diagnostics.hpp"
+#include "decode/decoder.hpp"
+#include "flow/flow_table.hpp"
+#include "report/report.hpp"
+
+namespace tattle::app {
+
+namespace {
+
+constexpr std::uint64_t kProgressEvery = 1 << 14;  // frames between progress checks
+
+// Packets handed from the reading thread to one worker. Payloads that would not outlive the
+// reader's next frame (decompressed input, reassembled fragments) are copied into `arena`.
+struct Batch {
+  static constexpr std::size_t kPackets = 1024;
+  static constexpr std::size_t kNotCopied = ~std::size_t{0};
+  std::vector<decode::PacketView> packets;
+  std::vector<std::uint64_t> frames;
+  std::vector<std::size_t> copied_at;  // offset in arena, or kNotCopied
+  std::vector<std::uint8_t> arena;
+
+  void clear() {
+    packets.clear();
+    frames.clear();
+    copied_at.clear();
+    arena.clear();
+  }
+  void add(const decode::PacketView& p, std::uint64_t frame, bool copy) {
+    packets.push_back(p);
+    frames.push_back(frame);
+    if (copy && !p.payload.empty()) {
+      copied_at.push_back(arena.size());
+      arena.insert(arena.end(), p.payload.begin(), p.payload.end());
+    } else {
+      copied_at.push_back(kNotCopied);
+    }
+  }
+  // Points copied payloads at the arena, now that it no longer moves.
+  void seal() {
+    for (std::size_t i = 0; i < packets.size(); ++i)
+      if (copied_at[i] != kNotCopied) packets[i].payload = {arena.data() + copied_at[i], packets[i].payload.size()};
+  }
+};
+
+// A blocking queue of batches; closing it lets the consumer drain and stop.
+class Channel {
+ public:
+  void push(std::unique_ptr<Batch> b) {
+    {
+      const std::lock_guard lock(mutex_);
+      queue_.push_back(std::move(b));
+    }
+    ready_.notify_one();
+  }
+  std::unique_ptr<Batch> pop() {
+    std::unique_lock lock(mutex_);
+    ready_.wait(lock, [&] { return !queue_.empty() || closed_; });
+    if (queue_.empty()) return nullptr;
+    auto b = std::move(queue_.front());
+    queue_.pop_front();
+    return b;
+  }
+  void close() {
+    {
+      const std::lock_guard lock(mutex_);
+      closed_ = true;
+    }
+    ready_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::unique_ptr<Batch>> queue_;
+  bool closed_ = false;
+};
+
+struct Worker {
+  static constexpr int kBatchesInFlight = 8;  // bounds the memory between reader and worker
+  Worker(const flow::Config& config, const flow::DissectorTable& dissectors, flow::FlowSink& sink)
+      : table(config, dissectors, sink) {
+    for (int i = 0; i < kBatchesInFlight; ++i) {
+      auto b = std::make_unique<Batch>();
+      b->packets.reserve(Batch::kPackets);
+      empty.push(std::move(b));
+    }
+  }
+  void run() {
+    while (auto b = full.pop()) {
+      for (std::size_t i = 0; i < b->packets.size(); ++i) table.on_packet(b->packets[i], b->frames[i]);
+      b->clear();
+      empty.push(std::move(b));
+    }
+    table.finish();
+  }
+
+  flow::FlowTable table;
+  Channel full;   // reader → worker
+  Channel empty;  // worker → reader
+  std::unique_ptr<Batch> filling;
+  std::thread thread;
+};
+
+// Same shard for both directions of a flow.
+std::size_t shard_of(const decode::PacketView& p, std::size_t shards) {
+  const bool src_low = p.src <= p.dst;
+  const std::size_t h = absl::HashOf(src_low ? p.src : p.dst, src_low ? p.dst : p.src, p.ip_proto);
+  return h % shards;
+}
+
+bool inside(core::Bytes part, core::Bytes whole) {
+  return part.empty() || (part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size());
+}
+
+std::FILE* open_output(const std::string& path) {
+  if (path == "-") return stdout;
+  return std::fopen(path.c_str(), "wb");
+}
+
+}  // namespace
+
+int run_audit(const AuditOptions& options) {
+  core::Diagnostics diag(stderr);
+  core::AppRegistry apps;
+  report::RunStats stats;
+  stats.threads = std::max(1u, options.threads);
+
+  bool unreadable = false;
+  std::vector<std::unique_ptr<capture::PacketSource>> sources;
+  std::vector<capture::PacketSource*> opened;  // input order, for the report
+  std::vector<std::size_t> report_index;       // opened[i] → stats.inputs index
+  for (const auto& path : options.inputs) {
+    const std::uint32_t input = diag.add_input(path);
+    auto src = capture::PacketSource::open(path, input, diag, apps);
+    report::InputReport in;
+    in.info.path = path;
+    if (!src.ok()) {
+      fmt::print(stderr, "tattle: {}: {}\n", path, src.status().message());
+      in.error = std::string(src.status().message());
+      unreadable = true;
+    } else {
+      opened.push_back(src->get());
+      report_index.push_back(stats.inputs.size());
+      sources.push_back(std::move(*src));
+    }
+    stats.inputs.push_back(std::move(in));
+  }
+
+  // Outputs. The text summary goes to stdout unless a machine-readable report goes there.
+  std::vector<std::unique_ptr<report::RunSink>> owned;
+  std::vector<std::FILE*> files;
+  report::Fanout sinks;
+  bool stdout_taken = false;
+  for (const auto* path : {&options.json_path, &options.ndjson_path}) {
+    if (path->empty()) continue;
+    std::FILE* f = open_output(*path);
+    if (f == nullptr) {
+      fmt::print(stderr, "tattle: cannot write {}: {}\n", *path, std::strerror(errno));
+      return kExitUnreadable;
+    }
+    if (f == stdout) stdout_taken = true;
+    else files.push_back(f);
+    if (path == &options.json_path) owned.push_back(std::make_unique<report::JsonReport>(f, apps));
+    else owned.push_back(std::make_unique<report::NdjsonSink>(f, apps));
+  }
+  if (options.json_path.empty() && !stdout_taken)
+    owned.push_back(std::make_unique<report::TextSummary>(stdout, apps));
+  for (auto& s : owned) sinks.add(s.get());
+
+  const flow::Config config;
+  const flow::DissectorTable dissectors;  // the dissectors arrive with the next stages
+  decode::Decoder decoder(diag, apps);
+  capture::MergedSource merged(std::move(sources));
+  Progress progress(stderr, !options.quiet);
+  capture::Frame frame;
+  std::uint64_t frame_number = 0;
+
+  if (stats.threads == 1) {
+    flow::FlowTable table(config, dissectors, sinks);
+    while (merged.next(frame)) {
+      ++frame_number;
+      decoder.decode(frame, [&](const decode::PacketView& p) { table.on_packet(p, frame_number); });
+      if (frame_number % kProgressEvery == 0) progress.update(merged.position(), merged.size(), frame_number, table.live());
+    }
+    table.finish();
+    stats.flows = table.counters();
+    stats.reassembly = table.reassembly_counters();
+  } else {
+    std::vector<std::unique_ptr<Worker>> workers;
+    for (unsigned i = 0; i < stats.threads; ++i) {
+      workers.push_back(std::make_unique<Worker>(config, dissectors, sinks));
+      workers.back()->filling = workers.back()->empty.pop();
+    }
+    for (auto& w : workers) w->thread = std::thread([wp = w.get()] { wp->run(); });
+    const bool stable = merged.stable();
+    while (merged.next(frame)) {
+      ++frame_number;
+      decoder.decode(frame, [&](const decode::PacketView& p) {
+        Worker& w = *workers[shard_of(p, workers.size())];
+        w.filling->add(p, frame_number, !stable || !inside(p.payload, frame.data));
+        if (w.filling->packets.size() == Batch::kPackets) {
+          w.filling->seal();
+          w.full.push(std::move(w.filling));
+          w.filling = w.empty.pop();
+        }
+      });
+      if (frame_number % kProgressEvery == 0) progress.update(merged.position(), merged.size(), frame_number, 0);
+    }
+    for (auto& w : workers) {
+      w->filling->seal();
+      w->full.push(std::move(w->filling));
+      w->full.close();
+    }
+    for (auto& w : workers) {
+      w->thread.join();
+      stats.flows.merge(w->table.counters());
+      stats.reassembly.merge(w->table.reassembly_counters());
+    }
+  }
+  progress.done();
+
+  stats.frames = frame_number;
+  stats.decode = decoder.counters();
+  stats.unknown_link_types = decoder.unknown_link_types();
+  for (std::size_t i = 0; i < opened.size(); ++i) {
+    report::InputReport& in = stats.inputs[report_index[i]];
+    in.info = opened[i]->info();
+    in.name_records = opened[i]->names().size();
+    in.secrets = opened[i]->secrets().size();
+  }
+  for (std::size_t i = 0; i < stats.inputs.size(); ++i) stats.inputs[i].warnings = diag.inputs()[i];
+  stats.warnings = diag.total();
+  sinks.finish(stats);
+
+  bool write_failed = false;
+  owned.clear();  // the writers flush as they go: before their files close
+  for (auto* f : files)
+    if (std::fclose(f) != 0) write_failed = true;
+  if (std::fflush(stdout) != 0) write_failed = true;
+  if (write_failed) {
+    fmt::print(stderr, "tattle: writing the report failed: {}\n", std::strerror(errno));
+    return kExitUnreadable;
+  }
+  if (unreadable) return kExitUnreadable;
+  return stats.warnings > 0 ? kExitDamaged : kExitOk;
+}
+
+}  // namespace tattle::app

@@ -1,0 +1,52 @@
+// A finished flow as the report sees it: plain data, copied out of the flow table when the flow
+// ends, so that sinks never touch live flow state.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include "core/app.hpp"
+#include "core/ip_address.hpp"
+#include "core/timestamp.hpp"
+
+namespace tattle::flow {
+
+enum class TcpState : std::uint8_t {
+  kNone,         // not TCP
+  kMidstream,    // no SYN seen: picked up mid-way
+  kSynSent,      // SYN seen, no SYN-ACK
+  kEstablished,  // SYN and SYN-ACK seen
+  kHalfClosed,   // FIN from one side
+  kClosed,       // FIN from both sides
+  kReset,        // RST seen
+};
+std::string_view to_string(TcpState s);
+
+enum class EndReason : std::uint8_t {
+  kIdle,        // no packet for the protocol's idle timeout
+  kClosed,      // TCP closed (FIN both ways or RST) and lingered
+  kReused,      // a new SYN reused the 5-tuple of a closed connection
+  kEvicted,     // flow table full: the least recently active flow made room
+  kEndOfInput,  // still open when the input ended
+};
+std::string_view to_string(EndReason r);
+
+struct FlowRecord {
+  // Unique in a run and stable across runs and thread counts: 8 × the number of the flow's
+  // first frame in the merged input (1-based, as Wireshark numbers frames) + its tunnel depth.
+  std::uint64_t id = 0;
+  std::uint8_t ip_proto = 0;
+  std::uint8_t depth = 0;
+  core::Endpoint client, server;
+  core::Timestamp start, end;
+  // Index 0: client to server ("out"); index 1: server to client ("in").
+  std::array<std::uint64_t, 2> packets{};
+  std::array<std::uint64_t, 2> bytes{};          // frame bytes on the wire
+  std::array<std::uint64_t, 2> payload_bytes{};  // transport payload bytes
+  TcpState tcp_state = TcpState::kNone;
+  EndReason end_reason = EndReason::kEndOfInput;
+  core::AppId app = core::kNoApp;  // the first app the capture named for this flow
+};
+
+}  // namespace tattle::flow

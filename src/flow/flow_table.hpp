@@ -1,0 +1,109 @@
+// Flows: one record per bidirectional 5-tuple (and tunnel depth), oriented client → server,
+// timed out by packet time, bounded in number. TCP payload goes through per-direction
+// reassembly to the flow's dissector, when the DissectorTable chose one. One table per worker.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <absl/container/flat_hash_map.h>
+
+#include "core/counter.hpp"
+#include "decode/packet.hpp"
+#include "flow/dissector.hpp"
+#include "flow/flow_record.hpp"
+#include "reassembly/tcp_stream.hpp"
+
+namespace tattle::flow {
+
+enum class FlowCounter {
+  kFlows,            // flows created
+  kTcpFlows,
+  kUdpFlows,
+  kOtherFlows,
+  kEndedIdle,
+  kEndedClosed,
+  kEndedReused,
+  kEvicted,          // ended early because the table was full
+  kEndedAtEnd,       // still open when the input ended
+  kDissectorRejects,
+  kDissectorDropped, // bytes a dissector left unconsumed beyond the pending limit
+  kCount,
+};
+std::string_view counter_name(FlowCounter c);
+
+struct Config {
+  std::int64_t tcp_idle_ns = 300 * core::kNsPerSecond;    // as Zeek's tcp_inactivity_timeout
+  std::int64_t tcp_linger_ns = 30 * core::kNsPerSecond;   // after FIN both ways or RST
+  std::int64_t udp_idle_ns = 60 * core::kNsPerSecond;
+  std::int64_t other_idle_ns = 60 * core::kNsPerSecond;
+  std::size_t max_flows = 1 << 20;                          // live flows per table
+  std::size_t max_dissector_pending = 256 * 1024;           // per direction
+  reassembly::Limits reassembly;
+};
+
+// Receives flows as they end. Called on the table's own thread.
+class FlowSink {
+ public:
+  virtual ~FlowSink() = default;
+  virtual void on_flow(const FlowRecord& flow) = 0;
+};
+
+class FlowTable {
+ public:
+  // `dissectors` may be empty; it must outlive the table.
+  FlowTable(const Config& config, const DissectorTable& dissectors, FlowSink& sink);
+  ~FlowTable();
+  FlowTable(const FlowTable&) = delete;
+  FlowTable& operator=(const FlowTable&) = delete;
+
+  // One decoded packet. `frame_number` is the 1-based number of its frame in the merged input.
+  void on_packet(const decode::PacketView& p, std::uint64_t frame_number);
+  // Ends flows idle for longer than their timeout at packet time `now`.
+  void expire(core::Timestamp now);
+  // Ends every flow (end of input).
+  void finish();
+
+  [[nodiscard]] std::size_t live() const { return index_.size(); }
+  [[nodiscard]] const core::Counters<FlowCounter>& counters() const { return counters_; }
+  [[nodiscard]] const core::Counters<reassembly::ReassemblyCounter>& reassembly_counters() const {
+    return reassembly_.counters;
+  }
+
+ private:
+  struct Key {
+    core::Endpoint low, high;  // low <= high, so both directions find the same key
+    std::uint8_t ip_proto = 0;
+    std::uint8_t depth = 0;
+    bool operator==(const Key&) const = default;
+    template <class H>
+    friend H AbslHashValue(H h, const Key& k) {
+      return H::combine(std::move(h), k.low, k.high, k.ip_proto, k.depth);
+    }
+  };
+  enum class Lane : std::uint8_t { kTcp, kTcpClosing, kUdp, kOther, kCount };
+  static constexpr std::uint32_t kNil = ~0u;
+  struct Slot;
+
+  std::uint32_t create(const Key& key, const decode::PacketView& p, std::uint64_t frame_number);
+  void end(std::uint32_t slot, EndReason reason);
+  void track_tcp(Slot& s, Direction dir, const decode::PacketView& p);
+  void link_back(std::uint32_t slot, Lane lane);
+  void unlink(std::uint32_t slot);
+  [[nodiscard]] std::int64_t timeout(Lane lane) const;
+
+  Config config_;
+  const DissectorTable& dissectors_;
+  FlowSink& sink_;
+  reassembly::Context reassembly_;
+  absl::flat_hash_map<Key, std::uint32_t> index_;
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> free_;
+  // Per lane, a list of flows from least to most recently active: expiry looks only at heads.
+  std::uint32_t head_[static_cast<int>(Lane::kCount)];
+  std::uint32_t tail_[static_cast<int>(Lane::kCount)];
+  core::Counters<FlowCounter> counters_;
+};
+
+}  // namespace tattle::flow

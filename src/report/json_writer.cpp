@@ -1,0 +1,143 @@
+#include "report/json_writer.hpp"
+
+namespace tattle::report {
+
+void JsonWriter::separate() {
+  if (after_key_) {
+    after_key_ = false;
+    return;
+  }
+  if (!has_member_.empty()) {
+    if (has_member_.back()) buf_.push_back(',');
+    has_member_.back() = true;
+  }
+}
+
+void JsonWriter::begin_object() {
+  separate();
+  buf_.push_back('{');
+  has_member_.push_back(false);
+}
+
+void JsonWriter::end_object() {
+  buf_.push_back('}');
+  has_member_.pop_back();
+  maybe_flush();
+}
+
+void JsonWriter::begin_array() {
+  separate();
+  buf_.push_back('[');
+  has_member_.push_back(false);
+}
+
+void JsonWriter::end_array() {
+  buf_.push_back(']');
+  has_member_.pop_back();
+  maybe_flush();
+}
+
+void JsonWriter::key(std::string_view k) {
+  separate();
+  quote(buf_, k);
+  buf_.push_back(':');
+  after_key_ = true;
+}
+
+void JsonWriter::value(std::string_view s) {
+  separate();
+  quote(buf_, s);
+}
+
+void JsonWriter::value(std::uint64_t v) {
+  separate();
+  fmt::format_to(std::back_inserter(buf_), "{}", v);
+}
+
+void JsonWriter::value(std::int64_t v) {
+  separate();
+  fmt::format_to(std::back_inserter(buf_), "{}", v);
+}
+
+void JsonWriter::value(bool v) {
+  separate();
+  const std::string_view s = v ? "true" : "false";
+  buf_.append(s.data(), s.data() + s.size());
+}
+
+void JsonWriter::null() {
+  separate();
+  const std::string_view s = "null";
+  buf_.append(s.data(), s.data() + s.size());
+}
+
+bool JsonWriter::flush() {
+  if (buf_.size() > 0) {
+    const std::size_t n = std::fwrite(buf_.data(), 1, buf_.size(), out_);
+    buf_.clear();
+    if (n == 0) return false;
+  }
+  return std::fflush(out_) == 0 && std::ferror(out_) == 0;
+}
+
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i], or 0 if it is not one (RFC 3629 §4).
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  const unsigned char c = b(0);
+  std::size_t n;
+  unsigned char lo = 0x80, hi = 0xbf;
+  if (c >= 0xc2 && c <= 0xdf) n = 2;
+  else if (c >= 0xe0 && c <= 0xef) {
+    n = 3;
+    if (c == 0xe0) lo = 0xa0;
+    if (c == 0xed) hi = 0x9f;  // no UTF-16 surrogates
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    n = 4;
+    if (c == 0xf0) lo = 0x90;
+    if (c == 0xf4) hi = 0x8f;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  if (b(1) < lo || b(1) > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k)
+    if (b(k) < 0x80 || b(k) > 0xbf) return 0;
+  return n;
+}
+
+}  // namespace
+
+void JsonWriter::quote(fmt::memory_buffer& out, std::string_view s) {
+  out.push_back('"');
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      const std::size_t n = utf8_sequence(s, i);
+      if (n == 0) {
+        const std::string_view replacement = "\\ufffd";
+        out.append(replacement.data(), replacement.data() + replacement.size());
+        ++i;
+      } else {
+        out.append(s.data() + i, s.data() + i + n);
+        i += n;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"': out.push_back('\\'); out.push_back('"'); break;
+      case '\\': out.push_back('\\'); out.push_back('\\'); break;
+      case '\n': out.push_back('\\'); out.push_back('n'); break;
+      case '\r': out.push_back('\\'); out.push_back('r'); break;
+      case '\t': out.push_back('\\'); out.push_back('t'); break;
+      default:
+        if (c < 0x20 || c == 0x7f) fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+        else out.push_back(static_cast<char>(c));
+    }
+    ++i;
+  }
+  out.push_back('"');
+}
+
+}  // namespace tattle::report

@@ -1,0 +1,59 @@
+#include "report/json_writer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <string>
+
+namespace tattle::report {
+namespace {
+
+std::string quoted(std::string_view s) {
+  fmt::memory_buffer b;
+  JsonWriter::quote(b, s);
+  return fmt::to_string(b);
+}
+
+TEST(JsonWriter, EscapesPerRfc8259) {
+  EXPECT_EQ(quoted("a\"b\\c"), R"("a\"b\\c")");
+  EXPECT_EQ(quoted("line\nbreak\t"), R"("line\nbreak\t")");
+  EXPECT_EQ(quoted(std::string("\x01\x1f", 2)), R"("\u0001\u001f")");
+}
+
+TEST(JsonWriter, KeepsValidUtf8AndReplacesInvalid) {
+  EXPECT_EQ(quoted("Gr\xc3\xbc\xc3\x9f"), "\"Gr\xc3\xbc\xc3\x9f\"");     // valid 2-byte sequences
+  EXPECT_EQ(quoted("\xf0\x9f\x94\x92"), "\"\xf0\x9f\x94\x92\"");          // valid 4-byte sequence
+  EXPECT_EQ(quoted("a\xff" "b"), R"("a\ufffdb")");                        // never valid in UTF-8
+  EXPECT_EQ(quoted("\xc3"), R"("\ufffd")");                               // cut short
+  EXPECT_EQ(quoted("\xed\xa0\x80"), R"("\ufffd\ufffd\ufffd")");           // a UTF-16 surrogate
+  EXPECT_EQ(quoted("\xc0\xaf"), R"("\ufffd\ufffd")");                     // overlong
+}
+
+TEST(JsonWriter, SeparatesMembersAndElements) {
+  char* data = nullptr;
+  std::size_t size = 0;
+  std::FILE* f = open_memstream(&data, &size);
+  {
+    JsonWriter w(f);
+    w.begin_object();
+    w.key("a");
+    w.value(std::uint64_t{1});
+    w.key("b");
+    w.begin_array();
+    w.value("x");
+    w.null();
+    w.value(true);
+    w.begin_object();
+    w.end_object();
+    w.end_array();
+    w.key("c");
+    w.value(std::int64_t{-2});
+    w.end_object();
+  }
+  std::fclose(f);
+  EXPECT_EQ(std::string(data, size), R"({"a":1,"b":["x",null,true,{}],"c":-2})");
+  std::free(data);
+}
+
+}  // namespace
+}  // namespace tattle::report

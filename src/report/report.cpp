@@ -1,0 +1,321 @@
+#include "report/report.hpp"
+
+#include <algorithm>
+
+#include "core/timestamp.hpp"
+#include "decode/packet.hpp"
+
+namespace tattle::report {
+
+namespace {
+
+// Names from tcpdump.org's link-layer header types list, for the link types we decode.
+std::string_view link_type_name(std::uint32_t t) {
+  switch (t) {
+    case 0: return "null";
+    case 1: return "ethernet";
+    case 9: return "ppp";
+    case 12: case 14: case 101: return "raw";
+    case 50: return "ppp_hdlc";
+    case 108: return "loop";
+    case 113: return "linux_sll";
+    case 149: case 258: return "pktap";
+    case 228: return "ipv4";
+    case 229: return "ipv6";
+    case 239: return "nflog";
+    case 276: return "linux_sll2";
+    default: return "";
+  }
+}
+
+void write_app(JsonWriter& w, core::AppId id, const core::AppRegistry& apps) {
+  if (id == core::kNoApp) {
+    w.null();
+    return;
+  }
+  const core::AppInfo a = apps.get(id);
+  w.begin_object();
+  w.key("name");
+  w.value(apps.display_name(id));
+  if (a.pid >= 0) {
+    w.key("pid");
+    w.value(a.pid);
+  }
+  if (!a.effective_name.empty()) {
+    w.key("effective_name");
+    w.value(a.effective_name);
+  }
+  if (a.effective_pid >= 0) {
+    w.key("effective_pid");
+    w.value(a.effective_pid);
+  }
+  if (a.uid >= 0) {
+    w.key("uid");
+    w.value(a.uid);
+  }
+  w.end_object();
+}
+
+template <class E>
+void write_counters(JsonWriter& w, const core::Counters<E>& c) {
+  w.begin_object();
+  c.visit([&](std::string_view name, core::Counter v) {
+    w.key(name);
+    w.value(v);
+  });
+  w.end_object();
+}
+
+void write_input(JsonWriter& w, const InputReport& in) {
+  const capture::InputInfo& i = in.info;
+  w.begin_object();
+  w.key("path");
+  w.value(i.path);
+  if (!in.error.empty()) {
+    w.key("error");
+    w.value(in.error);
+  }
+  w.key("format");
+  w.value(i.format);
+  w.key("gzip");
+  w.value(i.gzip);
+  w.key("link_types");
+  w.begin_array();
+  for (auto t : i.link_types) {
+    w.begin_object();
+    w.key("type");
+    w.value(t);
+    w.key("name");
+    w.value(link_type_name(t));
+    w.end_object();
+  }
+  w.end_array();
+  w.key("packets");
+  w.value(i.packets);
+  w.key("bytes");
+  w.value(i.bytes);
+  w.key("first");
+  if (i.packets > 0) w.value(core::iso8601(i.first));
+  else w.null();
+  w.key("last");
+  if (i.packets > 0) w.value(core::iso8601(i.last));
+  else w.null();
+  w.key("name_records");
+  w.value(static_cast<std::uint64_t>(in.name_records));
+  w.key("secrets");
+  w.value(static_cast<std::uint64_t>(in.secrets));
+  w.key("warnings_total");
+  w.value(in.warnings.total);
+  w.key("warnings");
+  w.begin_array();
+  for (const auto& warn : in.warnings.kept) {
+    w.begin_object();
+    w.key("offset");
+    w.value(warn.offset);
+    w.key("message");
+    w.value(warn.message);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("counters");
+  write_counters(w, i.counters);
+  w.end_object();
+}
+
+}  // namespace
+
+std::string_view proto_name(std::uint8_t ip_proto) {
+  switch (ip_proto) {
+    case decode::ip_proto::kTcp: return "tcp";
+    case decode::ip_proto::kUdp: return "udp";
+    case decode::ip_proto::kIcmp: return "icmp";
+    case decode::ip_proto::kIcmp6: return "icmp6";
+    default: return "";
+  }
+}
+
+void write_flow(JsonWriter& w, const flow::FlowRecord& f, const core::AppRegistry& apps) {
+  w.begin_object();
+  w.key("id");
+  w.value(f.id);
+  w.key("proto");
+  if (const auto name = proto_name(f.ip_proto); !name.empty()) w.value(name);
+  else w.value(std::to_string(f.ip_proto));
+  w.key("client");
+  w.value(core::to_string(f.client));
+  w.key("server");
+  w.value(core::to_string(f.server));
+  w.key("start");
+  w.value(core::iso8601(f.start));
+  w.key("end");
+  w.value(core::iso8601(f.end));
+  w.key("packets_out");
+  w.value(f.packets[0]);
+  w.key("packets_in");
+  w.value(f.packets[1]);
+  w.key("bytes_out");
+  w.value(f.bytes[0]);
+  w.key("bytes_in");
+  w.value(f.bytes[1]);
+  w.key("payload_out");
+  w.value(f.payload_bytes[0]);
+  w.key("payload_in");
+  w.value(f.payload_bytes[1]);
+  if (f.ip_proto == decode::ip_proto::kTcp) {
+    w.key("tcp_state");
+    w.value(flow::to_string(f.tcp_state));
+  }
+  w.key("end_reason");
+  w.value(flow::to_string(f.end_reason));
+  if (f.depth > 0) {
+    w.key("tunnel_depth");
+    w.value(static_cast<std::uint64_t>(f.depth));
+  }
+  w.key("app");
+  write_app(w, f.app, apps);
+  w.end_object();
+}
+
+JsonReport::JsonReport(std::FILE* out, const core::AppRegistry& apps) : writer_(out), apps_(apps) {
+  writer_.begin_object();
+  writer_.key("schema");
+  writer_.value(kSchema);
+  writer_.key("tool");
+  writer_.begin_object();
+  writer_.key("name");
+  writer_.value("tattle");
+  writer_.key("version");
+  writer_.value(TATTLE_VERSION);
+  writer_.end_object();
+  writer_.key("flows");
+  writer_.begin_array();
+}
+
+void JsonReport::on_flow(const flow::FlowRecord& f) {
+  writer_.newline();
+  write_flow(writer_, f, apps_);
+}
+
+void JsonReport::finish(const RunStats& s) {
+  writer_.end_array();
+  writer_.newline();
+  writer_.key("inputs");
+  writer_.begin_array();
+  for (const auto& in : s.inputs) write_input(writer_, in);
+  writer_.end_array();
+  writer_.newline();
+  writer_.key("stats");
+  writer_.begin_object();
+  writer_.key("frames");
+  writer_.value(s.frames);
+  writer_.key("threads");
+  writer_.value(static_cast<std::uint64_t>(s.threads));
+  writer_.key("warnings");
+  writer_.value(s.warnings);
+  writer_.key("decode");
+  write_counters(writer_, s.decode);
+  writer_.key("unknown_link_types");
+  writer_.begin_object();
+  for (const auto& [type, n] : s.unknown_link_types) {
+    writer_.key(std::to_string(type));
+    writer_.value(n);
+  }
+  writer_.end_object();
+  writer_.key("reassembly");
+  write_counters(writer_, s.reassembly);
+  writer_.key("flows");
+  write_counters(writer_, s.flows);
+  writer_.end_object();
+  writer_.end_object();
+  writer_.newline();
+  writer_.flush();
+}
+
+void NdjsonSink::on_flow(const flow::FlowRecord& f) {
+  write_flow(writer_, f, apps_);
+  writer_.newline();
+}
+
+namespace {
+std::uint64_t total_bytes(const flow::FlowRecord& f) { return f.bytes[0] + f.bytes[1]; }
+bool more_bytes(const flow::FlowRecord& a, const flow::FlowRecord& b) {
+  return total_bytes(a) > total_bytes(b);
+}
+
+std::string human_bytes(std::uint64_t n) {
+  if (n >= 10'000'000'000ULL) return fmt::format("{:.1f} GB", static_cast<double>(n) / 1e9);
+  if (n >= 10'000'000) return fmt::format("{:.1f} MB", static_cast<double>(n) / 1e6);
+  if (n >= 10'000) return fmt::format("{:.1f} kB", static_cast<double>(n) / 1e3);
+  return fmt::format("{} B", n);
+}
+}  // namespace
+
+void TextSummary::on_flow(const flow::FlowRecord& f) {
+  ++flows_;
+  bytes_ += total_bytes(f);
+  if (f.app != core::kNoApp) {
+    auto it = std::find_if(app_flows_.begin(), app_flows_.end(),
+                           [&](const auto& e) { return e.first == f.app; });
+    if (it == app_flows_.end()) app_flows_.emplace_back(f.app, 1);
+    else ++it->second;
+  }
+  if (top_.size() < kTopFlows) {
+    top_.push_back(f);
+    std::push_heap(top_.begin(), top_.end(), more_bytes);
+  } else if (total_bytes(f) > total_bytes(top_.front())) {
+    std::pop_heap(top_.begin(), top_.end(), more_bytes);
+    top_.back() = f;
+    std::push_heap(top_.begin(), top_.end(), more_bytes);
+  }
+}
+
+void TextSummary::finish(const RunStats& s) {
+  for (const auto& in : s.inputs) {
+    const auto& i = in.info;
+    if (!in.error.empty()) {
+      fmt::print(out_, "{}: not read: {}\n", i.path, in.error);
+      continue;
+    }
+    fmt::print(out_, "{}: {}{}, {} packets, {}", i.path, i.format, i.gzip ? " (gzip)" : "", i.packets,
+               human_bytes(i.bytes));
+    if (i.packets > 0) fmt::print(out_, ", {} .. {}", core::iso8601(i.first), core::iso8601(i.last));
+    if (in.warnings.total > 0) fmt::print(out_, ", {} warnings", in.warnings.total);
+    fmt::print(out_, "\n");
+  }
+  fmt::print(out_, "\n{} flows ({} tcp, {} udp, {} other), {} on the wire\n", flows_,
+             s.flows[flow::FlowCounter::kTcpFlows], s.flows[flow::FlowCounter::kUdpFlows],
+             s.flows[flow::FlowCounter::kOtherFlows], human_bytes(bytes_));
+  std::sort(top_.begin(), top_.end(), more_bytes);
+  if (!top_.empty()) {
+    fmt::print(out_, "\nTop flows by bytes:\n");
+    fmt::print(out_, "  {:<5} {:<46} {:<46} {:>9} {:>10} {:>10}  {}\n", "proto", "client", "server",
+               "packets", "out", "in", "app");
+    for (const auto& f : top_) {
+      const auto name = proto_name(f.ip_proto);
+      fmt::print(out_, "  {:<5} {:<46} {:<46} {:>9} {:>10} {:>10}  {}\n",
+                 name.empty() ? std::to_string(f.ip_proto) : std::string(name), core::to_string(f.client),
+                 core::to_string(f.server), f.packets[0] + f.packets[1], human_bytes(f.bytes[0]),
+                 human_bytes(f.bytes[1]), apps_.display_name(f.app));
+    }
+  }
+  if (!app_flows_.empty()) {
+    std::sort(app_flows_.begin(), app_flows_.end(),
+              [](const auto& a, const auto& b) { return a.second > b.second; });
+    fmt::print(out_, "\nApps named by the capture:\n");
+    for (const auto& [app, n] : app_flows_) fmt::print(out_, "  {:<40} {} flows\n", apps_.display_name(app), n);
+  }
+  const auto& d = s.decode;
+  const std::uint64_t skipped = d[decode::DecodeCounter::kMalformed] + d[decode::DecodeCounter::kTruncated] +
+                                d[decode::DecodeCounter::kUnknownLinkType];
+  fmt::print(out_, "\n{} frames: {} IPv4, {} IPv6, {} not IP; {} malformed or truncated or of unknown link type\n",
+             s.frames, d[decode::DecodeCounter::kIpv4], d[decode::DecodeCounter::kIpv6],
+             d[decode::DecodeCounter::kNonIp], skipped);
+  const auto& r = s.reassembly;
+  fmt::print(out_, "TCP: {} out-of-order segments, {} retransmitted bytes, {} gaps ({} bytes missing)\n",
+             r[reassembly::ReassemblyCounter::kOutOfOrder], r[reassembly::ReassemblyCounter::kRetransmittedBytes],
+             r[reassembly::ReassemblyCounter::kGaps], r[reassembly::ReassemblyCounter::kBytesMissing]);
+  if (s.warnings > 0) fmt::print(out_, "{} warnings about damaged input (see above, or --json)\n", s.warnings);
+  std::fflush(out_);
+}
+
+}  // namespace tattle::report

@@ -1,0 +1,112 @@
+// Sinks for finished flows and for the run's summary: the JSON document (schema
+// "tattle.audit/1", docs/schema.md), NDJSON (a flow per line, as flows end) and the terminal
+// summary. Sinks are fed by FlowTables; Fanout lets several share one run and serialises calls
+// from worker threads.
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "capture/packet_source.hpp"
+#include "core/app.hpp"
+#include "core/diagnostics.hpp"
+#include "decode/decoder.hpp"
+#include "flow/flow_table.hpp"
+#include "report/json_writer.hpp"
+
+namespace tattle::report {
+
+inline constexpr std::string_view kSchema = "tattle.audit/1";
+
+struct InputReport {
+  capture::InputInfo info;               // info.path is set even when the input failed to open
+  std::string error;                     // why the input could not be read at all, if so
+  std::size_t name_records = 0;
+  std::size_t secrets = 0;
+  core::InputWarnings warnings;
+};
+
+struct RunStats {
+  std::vector<InputReport> inputs;
+  std::uint64_t frames = 0;
+  core::Counters<decode::DecodeCounter> decode;
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> unknown_link_types;
+  core::Counters<flow::FlowCounter> flows;
+  core::Counters<reassembly::ReassemblyCounter> reassembly;
+  std::uint64_t warnings = 0;
+  unsigned threads = 1;
+};
+
+// A flow's JSON object (the "flows" items of docs/schema.md).
+void write_flow(JsonWriter& w, const flow::FlowRecord& f, const core::AppRegistry& apps);
+std::string_view proto_name(std::uint8_t ip_proto);
+
+class RunSink : public flow::FlowSink {
+ public:
+  // The run is over: write whatever comes after the flows.
+  virtual void finish(const RunStats& stats) = 0;
+};
+
+class JsonReport final : public RunSink {
+ public:
+  JsonReport(std::FILE* out, const core::AppRegistry& apps);
+  void on_flow(const flow::FlowRecord& f) override;
+  void finish(const RunStats& stats) override;
+  [[nodiscard]] bool ok() { return writer_.flush(); }
+
+ private:
+  JsonWriter writer_;
+  const core::AppRegistry& apps_;
+};
+
+class NdjsonSink final : public RunSink {
+ public:
+  NdjsonSink(std::FILE* out, const core::AppRegistry& apps) : writer_(out), apps_(apps) {}
+  void on_flow(const flow::FlowRecord& f) override;
+  void finish(const RunStats&) override { writer_.flush(); }
+  [[nodiscard]] bool ok() { return writer_.flush(); }
+
+ private:
+  JsonWriter writer_;
+  const core::AppRegistry& apps_;
+};
+
+// The readable summary printed when no --json is asked for. Memory is bounded: it keeps totals
+// per protocol and per app, and only the top flows by bytes.
+class TextSummary final : public RunSink {
+ public:
+  static constexpr std::size_t kTopFlows = 15;
+  TextSummary(std::FILE* out, const core::AppRegistry& apps) : out_(out), apps_(apps) {}
+  void on_flow(const flow::FlowRecord& f) override;
+  void finish(const RunStats& stats) override;
+
+ private:
+  std::FILE* out_;
+  const core::AppRegistry& apps_;
+  std::vector<flow::FlowRecord> top_;  // a min-heap on total bytes
+  std::uint64_t flows_ = 0;
+  std::uint64_t bytes_ = 0;
+  std::vector<std::pair<core::AppId, std::uint64_t>> app_flows_;
+};
+
+// Hands each flow to every sink, one call at a time (flows come from several worker threads).
+class Fanout final : public RunSink {
+ public:
+  void add(RunSink* sink) { sinks_.push_back(sink); }
+  void on_flow(const flow::FlowRecord& f) override {
+    const std::lock_guard lock(mutex_);
+    for (auto* s : sinks_) s->on_flow(f);
+  }
+  void finish(const RunStats& stats) override {
+    for (auto* s : sinks_) s->finish(stats);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<RunSink*> sinks_;
+};
+
+}  // namespace tattle::report

@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Trace tests of the command line: exit statuses, messages about bad input (naming the file
+and the byte offset), gzip, merging, NDJSON and threads, all on the project's own sample."""
+import gzip
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+TATTLE = sys.argv[1]
+SAMPLE = sys.argv[2]  # a clean pcapng made by scripts/make-traces
+results = []
+
+
+def run(*args):
+    return subprocess.run([TATTLE, *args], capture_output=True, text=True, timeout=300)
+
+
+def check(name, ok, detail=""):
+    results.append(ok)
+    print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"))
+
+
+def report(*paths, extra=()):
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        r = run("audit", *paths, "--quiet", "--json", out.name, *extra)
+        with open(out.name, encoding="utf-8") as fh:
+            return r, json.load(fh)
+
+
+def flows_key(doc):
+    return sorted((f["id"], f["client"], f["server"], f["packets_out"], f["packets_in"], f["bytes_out"],
+                   f["bytes_in"]) for f in doc["flows"])
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    data = open(SAMPLE, "rb").read()
+    clean, base = report(SAMPLE)
+    check("clean sample exits 0", clean.returncode == 0, clean.stderr)
+    check("clean sample prints nothing on stderr", clean.stderr == "", clean.stderr)
+    check("sample has flows", len(base["flows"]) > 0)
+    packets = base["inputs"][0]["packets"]
+
+    r = run()
+    check("no arguments is a usage error (1)", r.returncode == 1, r.returncode)
+    r = run("audit", "--threads", "0", SAMPLE)
+    check("bad option value is a usage error (1)", r.returncode == 1, r.returncode)
+
+    missing = os.path.join(tmp, "missing.pcap")
+    r = run("audit", missing)
+    check("missing file exits 2", r.returncode == 2 and "missing.pcap" in r.stderr, (r.returncode, r.stderr))
+
+    empty = os.path.join(tmp, "empty.pcap")
+    open(empty, "wb").close()
+    r = run("audit", empty)
+    check("zero-length file exits 2 naming it", r.returncode == 2 and "empty.pcap" in r.stderr, (r.returncode, r.stderr))
+
+    garbage = os.path.join(tmp, "garbage.pcap")
+    open(garbage, "wb").write(bytes((i * 37 + 11) % 256 for i in range(5000)))
+    r = run("audit", garbage)
+    check("garbage file exits 2 naming it", r.returncode == 2 and "garbage.pcap" in r.stderr, (r.returncode, r.stderr))
+
+    r = run("audit", empty, SAMPLE, "--quiet", "--json", os.path.join(tmp, "partial.json"))
+    doc = json.load(open(os.path.join(tmp, "partial.json"), encoding="utf-8"))
+    check("an unreadable input among good ones: exit 2, the good one still reported",
+          r.returncode == 2 and doc["inputs"][1]["packets"] == packets and "error" in doc["inputs"][0],
+          (r.returncode, doc["inputs"]))
+
+    cut = os.path.join(tmp, "cut.pcapng")
+    open(cut, "wb").write(data[: len(data) * 2 // 3])
+    r, doc = report(cut)
+    check("truncated file exits 3 with file and offset",
+          r.returncode == 3 and "cut.pcapng" in r.stderr and "offset" in r.stderr, (r.returncode, r.stderr))
+    check("truncated file: what was readable is reported",
+          0 < doc["inputs"][0]["packets"] < packets and doc["inputs"][0]["warnings_total"] > 0)
+
+    gz = os.path.join(tmp, "sample.pcapng.gz")
+    with gzip.open(gz, "wb") as fh:
+        fh.write(data)
+    r, doc = report(gz)
+    check("gzip'd input gives the same flows", r.returncode == 0 and flows_key(doc) == flows_key(base)
+          and doc["inputs"][0]["gzip"] is True, r.stderr)
+
+    r, doc = report(SAMPLE, SAMPLE)
+    check("two inputs are merged", r.returncode == 0 and doc["stats"]["frames"] == 2 * packets, r.stderr)
+
+    r, doc = report(SAMPLE, extra=("--threads", "2"))
+    check("--threads 2 gives the same flows", r.returncode == 0 and flows_key(doc) == flows_key(base))
+
+    r = run("audit", SAMPLE, "--quiet", "--ndjson", "-")
+    lines = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+    check("--ndjson - writes one flow per line", r.returncode == 0 and len(lines) == len(base["flows"]),
+          (r.returncode, len(lines)))
+
+    r = run("audit", SAMPLE)
+    check("text summary without --json", r.returncode == 0 and "flows" in r.stdout and r.stderr == "",
+          (r.returncode, r.stderr))
+
+print(f"{sum(results)} passed, {len(results) - sum(results)} failed")
+sys.exit(0 if all(results) else 1)
