@@ -28,6 +28,7 @@ enum class CaptureCounter {
   kNameRecords,       // NRB entries kept
   kSecrets,           // DSB secrets kept
   kStatistics,        // ISBs seen
+  kBadBlocks,         // pcapng blocks whose framing lied (length, trailer, beyond the file)
   kCount,
 };
 std::string_view counter_name(CaptureCounter c);
@@ -49,6 +50,10 @@ struct Limits {
   std::uint32_t max_record = 256 * 1024;  // a record larger than this is treated as damage
 };
 
+// A pcapng block longer than this is treated as damage (its length field is not believed), so
+// that a gzip'd input needs a window of at most this size.
+inline constexpr std::uint32_t kMaxBlockLength = 16 * 1024 * 1024;
+
 // What the report says about one input.
 struct InputInfo {
   std::string path;
@@ -57,7 +62,7 @@ struct InputInfo {
   std::vector<std::uint32_t> link_types;  // distinct, in order of first appearance
   std::uint64_t packets = 0;
   std::uint64_t bytes = 0;   // captured bytes of packet records
-  core::Timestamp first, last;
+  core::Timestamp first, last;  // earliest and latest packet time (not file order); 0 if none
   core::Counters<CaptureCounter> counters;
 };
 
@@ -73,6 +78,16 @@ class PacketSource {
                                                             core::Diagnostics& diag,
                                                             core::AppRegistry& apps,
                                                             Limits limits = {});
+
+  // The same over bytes already in memory (tests, fuzzing); `name` stands for the path in
+  // messages and InputInfo. Gzip'd buffers are inflated through the same bounded window. Frames
+  // of a plain buffer stay valid for the life of the source (stable() is true).
+  static absl::StatusOr<std::unique_ptr<PacketSource>> open_buffer(std::string name,
+                                                                   std::vector<std::uint8_t> bytes,
+                                                                   std::uint32_t input,
+                                                                   core::Diagnostics& diag,
+                                                                   core::AppRegistry& apps,
+                                                                   Limits limits = {});
 
   // Reads the next packet record. False at the end of the input (also after damage that cannot
   // be skipped, which has then been reported).

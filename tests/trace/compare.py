@@ -49,8 +49,8 @@ def capinfos_packets(path):
 
 
 def tshark_conversations(path):
-    """{(proto, frozenset(endpoints)): {(src, dst): (frames, size_text)}}"""
-    out = subprocess.run(["tshark", "-n", "-r", path, "-q", "-z", "conv,tcp", "-z", "conv,udp"],
+    """{(proto, frozenset(endpoints)): Counter{(src, dst, "frames"): n, (src, dst, "size"): text}}"""
+    out = subprocess.run(["tshark", "-2", "-n", "-r", path, "-q", "-z", "conv,tcp", "-z", "conv,udp"],
                          capture_output=True, text=True)
     table = {}
     proto = None
@@ -66,15 +66,60 @@ def tshark_conversations(path):
         # Columns: "<-" is B to A, "->" is A to B.
         b_to_a = (int(m.group(3)), f"{m.group(4)} {m.group(5)}")
         a_to_b = (int(m.group(6)), f"{m.group(7)} {m.group(8)}")
-        key = (proto, frozenset((a, b)))
-        entry = table.setdefault(key, collections.Counter())
-        # tshark can list one pair more than once (several TCP streams): sum frames, keep sizes
-        # only when a single row gives them exactly.
-        entry[(a, b, "frames")] += a_to_b[0]
-        entry[(b, a, "frames")] += b_to_a[0]
-        entry[(a, b, "size")] = a_to_b[1] if (a, b, "size") not in entry else None
-        entry[(b, a, "size")] = b_to_a[1] if (b, a, "size") not in entry else None
+        entry = table.setdefault((proto, frozenset((a, b))), collections.Counter())
+        # tshark can list one pair more than once (several TCP streams): sum frames, and keep a
+        # size only when a single row gives it.
+        for (src, dst), (frames, size) in (((a, b), a_to_b), ((b, a), b_to_a)):
+            entry[(src, dst, "frames")] += frames
+            entry[(src, dst, "size")] = size if (src, dst, "size") not in entry else None
+    add_fragments(path, table)
     return table
+
+
+def last(field):
+    return field.split(",")[-1] if field else ""
+
+
+def add_fragments(path, table):
+    """tshark's conversation tap sees a datagram rebuilt from IP fragments once, in the frame
+    that completes it, with that frame's length; tattle counts every fragment's frame. tshark
+    itself says which frames were fragments of which (ip.reassembled_in, two-pass), so their
+    frames and bytes are added to the conversation of the frame that completed them."""
+    fields = ["frame.number", "frame.len", "ip.reassembled_in", "ipv6.reassembled.in", "ip.src", "ip.dst",
+              "ipv6.src", "ipv6.dst", "tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport"]
+    cmd = ["tshark", "-2", "-n", "-r", path, "-T", "fields", "-E", "separator=/t"]
+    for f in fields:
+        cmd += ["-e", f]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    frames = {}
+    pieces = collections.defaultdict(list)  # completing frame -> [(length, ipv6?)]
+    for line in out.stdout.splitlines():
+        v = dict(zip(fields, line.split("\t")))
+        number = int(v["frame.number"])
+        frames[number] = v
+        for field, v6 in (("ip.reassembled_in", False), ("ipv6.reassembled.in", True)):
+            if v.get(field):
+                target = int(last(v[field]))
+                if target != number:
+                    pieces[target].append((int(v["frame.len"]), v6))
+    for target, parts in pieces.items():
+        v = frames.get(target)
+        if v is None:
+            continue
+        v6 = parts[0][1]
+        src, dst = last(v["ipv6.src" if v6 else "ip.src"]), last(v["ipv6.dst" if v6 else "ip.dst"])
+        for proto in ("tcp", "udp"):
+            sport, dport = last(v[f"{proto}.srcport"]), last(v[f"{proto}.dstport"])
+            if not sport:
+                continue
+            a, b = (src, int(sport)), (dst, int(dport))
+            entry = table.get((proto, frozenset((a, b))))
+            if entry is None:
+                continue
+            entry[(a, b, "frames")] += len(parts)
+            size = entry[(a, b, "size")]
+            exact = size.endswith(" bytes") if size else False
+            entry[(a, b, "size")] = tshark_size(int(size.split()[0]) + sum(n for n, _ in parts)) if exact else None
 
 
 def tattle_conversations(report):
