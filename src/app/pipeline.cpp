@@ -152,7 +152,7 @@ int run_audit(const AuditOptions& options) {
     report::InputReport in;
     in.info.path = path;
     if (!src.ok()) {
-      fmt::print(stderr, "tattle: {}: {}\n", path, src.status().message());
+      fmt::print(stderr, "tattle: {}: {}\n", path, std::string(src.status().message()));
       in.error = std::string(src.status().message());
       unreadable = true;
     } else {
