@@ -62,7 +62,17 @@ absl::StatusOr<std::unique_ptr<MappedInput>> MappedInput::map_file(const std::st
   std::unique_ptr<MappedInput> in(new MappedInput());
   in->map_ = map;
   in->all_ = core::Bytes(static_cast<const std::uint8_t*>(map), size);
+  in->release_at_ = kReleaseEvery;
   return in;
+}
+
+void MappedInput::release_behind() noexcept {
+  release_at_ = pos_ + kReleaseEvery;
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  const std::size_t upto = (pos_ - kReleaseEvery / 2) / page * page;  // keep the recent past
+  if (map_ == nullptr || upto <= released_) return;
+  ::madvise(static_cast<std::uint8_t*>(map_) + released_, upto - released_, MADV_DONTNEED);
+  released_ = upto;
 }
 
 std::unique_ptr<MappedInput> MappedInput::from_buffer(std::vector<std::uint8_t> bytes) {

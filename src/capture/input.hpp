@@ -43,11 +43,15 @@ class MappedInput {
   [[nodiscard]] core::Bytes window(std::size_t /*n*/) const noexcept {
     return {all_.data() + pos_, all_.size() - pos_};
   }
-  void advance(std::size_t n) noexcept { pos_ += n; }
+  void advance(std::size_t n) noexcept {
+    pos_ += n;
+    if (pos_ >= release_at_) release_behind();
+  }
   std::uint64_t skip(std::uint64_t n) noexcept {
     const std::uint64_t left = all_.size() - pos_;
     const std::uint64_t k = n < left ? n : left;
     pos_ += static_cast<std::size_t>(k);
+    if (pos_ >= release_at_) release_behind();
     return k;
   }
   [[nodiscard]] std::uint64_t offset() const noexcept { return pos_; }
@@ -57,9 +61,17 @@ class MappedInput {
 
  private:
   MappedInput() = default;
+  // Drops the pages already read from this process's resident set, so that memory follows the
+  // live flows and not the file size. Spans into them stay valid: a file-backed page that is
+  // touched again is simply read back from the page cache.
+  void release_behind() noexcept;
+
+  static constexpr std::size_t kReleaseEvery = 32 << 20;
 
   core::Bytes all_;
   std::size_t pos_ = 0;
+  std::size_t released_ = 0;  // bytes from the start of the mapping already released
+  std::size_t release_at_ = ~std::size_t{0};  // next position that triggers a release (mappings only)
   void* map_ = nullptr;  // munmap'd in the destructor when set
   std::vector<std::uint8_t> owned_;
 };
