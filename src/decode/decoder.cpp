@@ -612,8 +612,32 @@ void Decoder::Impl::ipv6(Bytes b, std::uint8_t depth) {
   ipv6_chain(v6_address(b.subspan(8)), v6_address(b.subspan(24)), nh, rest, claimed, depth, true);
 }
 
+namespace {
+
+// The final destination named by an IPv6 routing header `rh` (whole header, segments left > 0),
+// or `current` when the type is one whose addresses we do not read.
+core::IpAddress final_hop(Bytes rh, const core::IpAddress& current) {
+  const std::uint8_t type = rh[2];
+  const std::size_t addresses = (rh.size() - 8) / 16;
+  if (addresses == 0) return current;
+  switch (type) {
+    case 0:  // RFC 2460 §4.4 (deprecated by RFC 5095, still seen): the last listed address
+    case 2:  // RFC 6275 §6.4: the home address, the only one
+      return core::IpAddress::v6(rh.subspan(8 + (addresses - 1) * 16).first<16>());
+    case 4:  // RFC 8754 §2: Segment List[0] is the last segment
+      return core::IpAddress::v6(rh.subspan(8).first<16>());
+    default:
+      return current;
+  }
+}
+
+}  // namespace
+
 void Decoder::Impl::ipv6_chain(const core::IpAddress& src, const core::IpAddress& dst, std::uint8_t nh,
                                Bytes b, std::uint32_t claimed, std::uint8_t depth, bool fragmentable) {
+  // Where the packet is finally going: a routing header with segments left names the last hop,
+  // as the transport checksum does (RFC 8200 §8.1). That is the flow's true other end.
+  core::IpAddress to = dst;
   // RFC 8200 §4: every extension header is at least 8 bytes, so this loop ends.
   for (;;) {
     std::size_t len = 0;
@@ -621,6 +645,7 @@ void Decoder::Impl::ipv6_chain(const core::IpAddress& src, const core::IpAddress
       case proto::kHopByHop: case proto::kRouting: case proto::kDestOpts:
         if (b.size() < 2) return short_header("IPv6 extension header", 8, b.size());
         len = (b[1] + 1u) * 8u;  // RFC 8200 §4.3: Hdr Ext Len in 8-octet units, not counting the first 8
+        if (nh == proto::kRouting && len <= b.size() && b.size() >= 4 && b[3] > 0) to = final_hop(b.first(len), to);
         break;
       case proto::kAh:
         if (b.size() < 2) return short_header("IPv6 AH header", 12, b.size());
@@ -653,7 +678,7 @@ void Decoder::Impl::ipv6_chain(const core::IpAddress& src, const core::IpAddress
         return fragment(f, true, depth);
       }
       default:  // an upper layer, ESP (opaque) or No Next Header: the chain ends here
-        return transport(src, dst, nh, b, claimed, depth);
+        return transport(src, to, nh, b, claimed, depth);
     }
     if (len > b.size()) return short_header("IPv6 extension header", len, b.size());
     if (len > claimed) return malformed("IPv6 extension header of {} bytes exceeds the payload length", len);
@@ -845,13 +870,15 @@ void Decoder::Impl::gre(Bytes b, std::uint8_t depth) {
 
 void Decoder::Impl::udp_tunnel(std::uint16_t sport, std::uint16_t dport, Bytes b, std::uint8_t depth) {
   const auto inner_depth = static_cast<std::uint8_t>(depth + 1);
-  if (dport == port::kVxlan) {
+  // Either port: the sender of a tunnelled packet may use the well-known port as its source
+  // (seen in ERSPAN-mirrored VXLAN), and the header checks below guard against look-alikes.
+  if (dport == port::kVxlan || sport == port::kVxlan) {
     // RFC 7348 §5: flags (I = 0x08 must be set), reserved, VNI, reserved; then Ethernet.
     if (b.size() < 8 || (b[0] & 0x08) == 0) return;
     ++counters[DecodeCounter::kTunnelled];
     return ethernet(b.subspan(8), inner_depth);
   }
-  if (dport == port::kGeneve) {
+  if (dport == port::kGeneve || sport == port::kGeneve) {
     // RFC 8926 §3.4: Ver(2) OptLen(6, 4-byte units) | O C Rsvd | protocol | VNI | reserved.
     if (b.size() < 8 || (b[0] >> 6) != 0) return;
     const std::size_t hdr = 8 + (b[0] & 0x3Fu) * 4u;

@@ -450,6 +450,24 @@ TEST(Decoder, Ipv6ExtensionHeaders) {
   EXPECT_EQ(h.warnings(), 0u);
 }
 
+TEST(Decoder, Ipv6RoutingHeaderNamesTheFinalDestination) {
+  Harness h;
+  // Routing header type 0, one address left to visit (2001:db8::9), then UDP 53 -> 54321:
+  // the packet is going to 2001:db8::9, so that is the flow's server side.
+  const Buf frame = hex(
+      "60 00 00 00 00 24 2b 40"
+      "20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 01"
+      "20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 02"
+      "11 02 00 01 00 00 00 00"
+      "20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 09"
+      "00 35 d4 31 00 0c 00 00 77 78 79 7a");
+  auto got = h.run(101, frame);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].src, "[2001:db8::1]:53");
+  EXPECT_EQ(got[0].dst, "[2001:db8::9]:54321");
+  EXPECT_EQ(got[0].payload, "wxyz");
+}
+
 TEST(Decoder, Ipv6EspStopsTheChain) {
   Harness h;
   const Buf frame = hex(
@@ -647,6 +665,18 @@ TEST(Decoder, Vxlan) {
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0].dst, "10.0.0.2:4789");
   EXPECT_EQ(got[0].payload_len, 66u);
+  expect_v4_tcp(got[1], 1);
+}
+
+TEST(Decoder, VxlanFromTheWellKnownPort) {
+  Harness h;
+  // As above, but 4789 -> 4790: the tunnel endpoint sent from the VXLAN port.
+  const Buf frame = cat({hex("45 00 00 5e 00 03 00 00 40 11 00 00 0a 00 00 01 0a 00 00 02"
+                             "12 b5 12 b6 00 4a 00 00"
+                             "08 00 00 00 00 00 64 00"),
+                         kEthIpv4Tcp});
+  auto got = h.run(101, frame);
+  ASSERT_EQ(got.size(), 2u);
   expect_v4_tcp(got[1], 1);
 }
 
