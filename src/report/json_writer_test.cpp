@@ -8,25 +8,25 @@
 namespace tattle::report {
 namespace {
 
-std::string quoted(std::string_view s) {
+std::string json_quoted(std::string_view s) {
   fmt::memory_buffer b;
   JsonWriter::quote(b, s);
   return fmt::to_string(b);
 }
 
 TEST(JsonWriter, EscapesPerRfc8259) {
-  EXPECT_EQ(quoted("a\"b\\c"), R"("a\"b\\c")");
-  EXPECT_EQ(quoted("line\nbreak\t"), R"("line\nbreak\t")");
-  EXPECT_EQ(quoted(std::string("\x01\x1f", 2)), R"("\u0001\u001f")");
+  EXPECT_EQ(json_quoted("a\"b\\c"), R"("a\"b\\c")");
+  EXPECT_EQ(json_quoted("line\nbreak\t"), R"("line\nbreak\t")");
+  EXPECT_EQ(json_quoted(std::string("\x01\x1f", 2)), R"("\u0001\u001f")");
 }
 
 TEST(JsonWriter, KeepsValidUtf8AndReplacesInvalid) {
-  EXPECT_EQ(quoted("Gr\xc3\xbc\xc3\x9f"), "\"Gr\xc3\xbc\xc3\x9f\"");     // valid 2-byte sequences
-  EXPECT_EQ(quoted("\xf0\x9f\x94\x92"), "\"\xf0\x9f\x94\x92\"");          // valid 4-byte sequence
-  EXPECT_EQ(quoted("a\xff" "b"), R"("a\ufffdb")");                        // never valid in UTF-8
-  EXPECT_EQ(quoted("\xc3"), R"("\ufffd")");                               // cut short
-  EXPECT_EQ(quoted("\xed\xa0\x80"), R"("\ufffd\ufffd\ufffd")");           // a UTF-16 surrogate
-  EXPECT_EQ(quoted("\xc0\xaf"), R"("\ufffd\ufffd")");                     // overlong
+  EXPECT_EQ(json_quoted("Gr\xc3\xbc\xc3\x9f"), "\"Gr\xc3\xbc\xc3\x9f\"");     // valid 2-byte sequences
+  EXPECT_EQ(json_quoted("\xf0\x9f\x94\x92"), "\"\xf0\x9f\x94\x92\"");          // valid 4-byte sequence
+  EXPECT_EQ(json_quoted("a\xff" "b"), R"("a\ufffdb")");                        // never valid in UTF-8
+  EXPECT_EQ(json_quoted("\xc3"), R"("\ufffd")");                               // cut short
+  EXPECT_EQ(json_quoted("\xed\xa0\x80"), R"("\ufffd\ufffd\ufffd")");           // a UTF-16 surrogate
+  EXPECT_EQ(json_quoted("\xc0\xaf"), R"("\ufffd\ufffd")");                     // overlong
 }
 
 TEST(JsonWriter, SeparatesMembersAndElements) {

@@ -242,6 +242,12 @@ bool more_bytes(const flow::FlowRecord& a, const flow::FlowRecord& b) {
   return total_bytes(a) > total_bytes(b);
 }
 
+// Endpoints as people read them: no port for protocols that have none.
+std::string endpoint_text(const flow::FlowRecord& f, const core::Endpoint& e) {
+  if (f.ip_proto == decode::ip_proto::kTcp || f.ip_proto == decode::ip_proto::kUdp) return core::to_string(e);
+  return core::to_string(e.addr);
+}
+
 std::string human_bytes(std::uint64_t n) {
   if (n >= 10'000'000'000ULL) return fmt::format("{:.1f} GB", static_cast<double>(n) / 1e9);
   if (n >= 10'000'000) return fmt::format("{:.1f} MB", static_cast<double>(n) / 1e6);
@@ -293,8 +299,8 @@ void TextSummary::finish(const RunStats& s) {
     for (const auto& f : top_) {
       const auto name = proto_name(f.ip_proto);
       fmt::print(out_, "  {:<5} {:<46} {:<46} {:>9} {:>10} {:>10}  {}\n",
-                 name.empty() ? std::to_string(f.ip_proto) : std::string(name), core::to_string(f.client),
-                 core::to_string(f.server), f.packets[0] + f.packets[1], human_bytes(f.bytes[0]),
+                 name.empty() ? std::to_string(f.ip_proto) : std::string(name), endpoint_text(f, f.client),
+                 endpoint_text(f, f.server), f.packets[0] + f.packets[1], human_bytes(f.bytes[0]),
                  human_bytes(f.bytes[1]), apps_.display_name(f.app));
     }
   }
