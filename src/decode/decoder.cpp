@@ -345,8 +345,25 @@ void Decoder::Impl::tag_pcapdroid(const PcapdroidTrailer& t) {
   }
 }
 
+namespace {
+
+// Whether an Ethernet frame leaves room after its IP datagram for a PCAPdroid trailer. Reading
+// the IP length costs nothing (that cache line is read anyway), while looking for the magic at
+// the frame's end would touch another line of every large frame.
+bool room_for_trailer(Bytes b, std::size_t trailer) {
+  if (b.size() < 14 + trailer) return false;
+  const std::uint16_t type = static_cast<std::uint16_t>(b[12] << 8 | b[13]);
+  if (type == 0x0800 && b.size() >= 14 + 20 && (b[14] >> 4) == 4)
+    return 14u + (b[16] << 8 | b[17]) + trailer <= b.size();
+  if (type == 0x86DD && b.size() >= 14 + 40 && (b[14] >> 4) == 6)
+    return 14u + 40u + (b[18] << 8 | b[19]) + trailer <= b.size();
+  return true;  // other frames: look for the magic
+}
+
+}  // namespace
+
 void Decoder::Impl::ethernet_outer(Bytes b) {
-  if (b.size() >= 14 + kPcapdroidTrailerSize &&
+  if (room_for_trailer(b, kPcapdroidTrailerSize) &&
       core::ByteReader::load_u32be(b.data() + b.size() - kPcapdroidTrailerSize) == kPcapdroidMagic) {
     PcapdroidTrailer t;
     switch (find_pcapdroid_trailer(b, t)) {
