@@ -148,7 +148,9 @@ int run_audit(const AuditOptions& options) {
   std::vector<std::size_t> report_index;       // opened[i] → stats.inputs index
   for (const auto& path : options.inputs) {
     const std::uint32_t input = diag.add_input(path);
-    auto src = capture::PacketSource::open(path, input, diag, apps);
+    capture::Limits limits;
+    limits.read_ahead_thread = stats.threads > 1;
+    auto src = capture::PacketSource::open(path, input, diag, apps, limits);
     report::InputReport in;
     in.info.path = path;
     if (!src.ok()) {
@@ -192,47 +194,48 @@ int run_audit(const AuditOptions& options) {
   capture::Frame frame;
   std::uint64_t frame_number = 0;
 
-  if (stats.threads == 1) {
-    flow::FlowTable table(config, dissectors, sinks);
-    while (merged.next(frame)) {
-      ++frame_number;
-      decoder.decode(frame, [&](const decode::PacketView& p) { table.on_packet(p, frame_number); });
-      if (frame_number % kProgressEvery == 0) progress.update(merged.position(), merged.size(), frame_number, table.live());
-    }
-    table.finish();
-    stats.flows = table.counters();
-    stats.reassembly = table.reassembly_counters();
-  } else {
-    std::vector<std::unique_ptr<Worker>> workers;
-    for (unsigned i = 0; i < stats.threads; ++i) {
-      workers.push_back(std::make_unique<Worker>(config, dissectors, sinks));
-      workers.back()->filling = workers.back()->empty.pop();
-    }
-    for (auto& w : workers) w->thread = std::thread([wp = w.get()] { wp->run(); });
-    const bool stable = merged.stable();
-    while (merged.next(frame)) {
-      ++frame_number;
-      decoder.decode(frame, [&](const decode::PacketView& p) {
-        Worker& w = *workers[shard_of(p, workers.size())];
-        w.filling->add(p, frame_number, !stable || !inside(p.payload, frame.data));
-        if (w.filling->packets.size() == Batch::kPackets) {
-          w.filling->seal();
-          w.full.push(std::move(w.filling));
-          w.filling = w.empty.pop();
-        }
-      });
-      if (frame_number % kProgressEvery == 0) progress.update(merged.position(), merged.size(), frame_number, 0);
-    }
-    for (auto& w : workers) {
-      w->filling->seal();
-      w->full.push(std::move(w->filling));
-      w->full.close();
-    }
-    for (auto& w : workers) {
-      w->thread.join();
-      stats.flows.merge(w->table.counters());
-      stats.reassembly.merge(w->table.reassembly_counters());
-    }
+  // Shard 0 lives on this thread, beside reading and decoding; shards 1..N-1 on worker threads.
+  // With one thread there are no workers and nothing is batched or copied.
+  const std::size_t shards = stats.threads;
+  flow::FlowTable local(config, dissectors, sinks);
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (std::size_t i = 1; i < shards; ++i) {
+    workers.push_back(std::make_unique<Worker>(config, dissectors, sinks));
+    workers.back()->filling = workers.back()->empty.pop();
+  }
+  for (auto& w : workers) w->thread = std::thread([wp = w.get()] { wp->run(); });
+  const bool stable = merged.stable();
+  while (merged.next(frame)) {
+    ++frame_number;
+    decoder.decode(frame, [&](const decode::PacketView& p) {
+      const std::size_t shard = shards == 1 ? 0 : shard_of(p, shards);
+      if (shard == 0) {
+        local.on_packet(p, frame_number);
+        return;
+      }
+      Worker& w = *workers[shard - 1];
+      w.filling->add(p, frame_number, !stable || !inside(p.payload, frame.data));
+      if (w.filling->packets.size() == Batch::kPackets) {
+        w.filling->seal();
+        w.full.push(std::move(w.filling));
+        w.filling = w.empty.pop();
+      }
+    });
+    if (frame_number % kProgressEvery == 0)
+      progress.update(merged.position(), merged.size(), frame_number, local.live() * shards);
+  }
+  local.finish();
+  stats.flows = local.counters();
+  stats.reassembly = local.reassembly_counters();
+  for (auto& w : workers) {
+    w->filling->seal();
+    w->full.push(std::move(w->filling));
+    w->full.close();
+  }
+  for (auto& w : workers) {
+    w->thread.join();
+    stats.flows.merge(w->table.counters());
+    stats.reassembly.merge(w->table.reassembly_counters());
   }
   progress.done();
 

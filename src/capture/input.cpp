@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 namespace tattle::capture {
@@ -68,6 +70,7 @@ absl::StatusOr<std::unique_ptr<MappedInput>> MappedInput::map_file(const std::st
 
 void MappedInput::release_behind() noexcept {
   release_at_ = pos_ + kReleaseEvery;
+  published_pos_.store(pos_, std::memory_order_relaxed);
   const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   const std::size_t upto = (pos_ - kReleaseEvery / 2) / page * page;  // keep the recent past
   if (map_ == nullptr || upto <= released_) return;
@@ -83,7 +86,38 @@ std::unique_ptr<MappedInput> MappedInput::from_buffer(std::vector<std::uint8_t> 
 }
 
 MappedInput::~MappedInput() {
+  if (read_ahead_.joinable()) {
+    stop_.store(true);
+    read_ahead_.join();
+  }
   if (map_ != nullptr) ::munmap(map_, all_.size());
+}
+
+void MappedInput::start_read_ahead() {
+  if (map_ != nullptr && !read_ahead_.joinable()) read_ahead_ = std::thread([this] { read_ahead_loop(); });
+}
+
+void MappedInput::read_ahead_loop() noexcept {
+  constexpr std::size_t kAhead = 2 * kReleaseEvery;  // how far ahead of the reader to stay
+  constexpr std::size_t kStep = 2 << 20;
+  auto* base = static_cast<std::uint8_t*>(map_);
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  std::size_t done = 0;
+  while (!stop_.load(std::memory_order_relaxed) && done < all_.size()) {
+    const std::size_t want = std::min(all_.size(), published_pos_.load(std::memory_order_relaxed) + kAhead);
+    if (done >= want) {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      continue;
+    }
+    const std::size_t n = std::min(kStep, want - done);
+    if (::madvise(base + done, n, MADV_POPULATE_READ) != 0) {
+      // Kernels before 5.14 lack MADV_POPULATE_READ: touching a byte per page does the same.
+      std::uint8_t sink = 0;
+      for (std::size_t i = 0; i < n; i += page) sink ^= *static_cast<volatile std::uint8_t*>(base + done + i);
+      (void)sink;
+    }
+    done += n;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -16,7 +16,9 @@
 #include <zlib.h>
 
 #include <cstdint>
+#include <atomic>
 #include <memory>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,10 @@ class MappedInput {
   MappedInput(const MappedInput&) = delete;
   MappedInput& operator=(const MappedInput&) = delete;
   ~MappedInput();
+
+  // Starts a thread that maps the file's pages in ahead of the reader, so that page faults are
+  // paid on another core rather than on the reading thread (for runs with spare cores).
+  void start_read_ahead();
 
   [[nodiscard]] core::Bytes window(std::size_t /*n*/) const noexcept {
     return {all_.data() + pos_, all_.size() - pos_};
@@ -68,8 +74,13 @@ class MappedInput {
 
   static constexpr std::size_t kReleaseEvery = 32 << 20;
 
+  void read_ahead_loop() noexcept;
+
   core::Bytes all_;
   std::size_t pos_ = 0;
+  std::atomic<std::size_t> published_pos_{0};  // pos_ as the read-ahead thread sees it
+  std::atomic<bool> stop_{false};
+  std::thread read_ahead_;
   std::size_t released_ = 0;  // bytes from the start of the mapping already released
   std::size_t release_at_ = ~std::size_t{0};  // next position that triggers a release (mappings only)
   void* map_ = nullptr;  // munmap'd in the destructor when set

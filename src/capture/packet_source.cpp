@@ -128,6 +128,7 @@ absl::StatusOr<std::unique_ptr<PacketSource>> PacketSource::open(const std::stri
     (*gz)->report_to(&diag, input);
     return detect(std::move(*gz), context(path, true, input, diag, apps, limits));
   }
+  if (limits.read_ahead_thread) (*mapped)->start_read_ahead();
   return detect(std::move(*mapped), context(path, false, input, diag, apps, limits));
 }
 

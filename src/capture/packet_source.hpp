@@ -48,6 +48,8 @@ struct Secret {
 
 struct Limits {
   std::uint32_t max_record = 256 * 1024;  // a record larger than this is treated as damage
+  // Memory-mapped inputs: map pages in on a helper thread ahead of the reader (--threads > 1).
+  bool read_ahead_thread = false;
 };
 
 // A pcapng block longer than this is treated as damage (its length field is not believed), so
