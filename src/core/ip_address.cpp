@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <fmt/format.h>
+
 namespace tattle::core {
 
 IpAddress IpAddress::parse(const std::string& text) {
@@ -24,8 +26,8 @@ std::string to_string(const IpAddress& a) {
 }
 
 std::string to_string(const Endpoint& e) {
-  if (e.addr.version == 6) return "[" + to_string(e.addr) + "]:" + std::to_string(e.port);
-  return to_string(e.addr) + ":" + std::to_string(e.port);
+  if (e.addr.version == 6) return fmt::format("[{}]:{}", to_string(e.addr), e.port);
+  return fmt::format("{}:{}", to_string(e.addr), e.port);
 }
 
 }  // namespace tattle::core
