@@ -63,6 +63,13 @@ Vec payload(std::size_t n, std::uint8_t seed) {
 
 Vec text_bytes(std::string_view s) { return Vec(s.begin(), s.end()); }
 
+// PCAPdroid's UID map custom block body: uid 10123 is "com.example.app" ("Example").
+Vec pcapdroid_uid_map(bool be) {
+  Out cb{be};
+  cb.u32(kPenPcapdroid).u16(1).u8(1).u8(0).u32(10123).u8(15).u8(7).text("com.example.app").text("Example");
+  return cb.b;
+}
+
 // pcap ---------------------------------------------------------------------------------------
 
 Vec pcap_header(bool be, bool ns, std::uint32_t snaplen, std::uint32_t link) {
@@ -461,17 +468,7 @@ TEST(Pcapng, WiresharkProcessInformationAndPidReuse) {
 TEST(Pcapng, PcapdroidUidMapAndComments) {
   for (const bool be : {false, true}) {
     Fixture fx;
-    Out cb{be};
-    cb.u32(kPenPcapdroid)
-        .u16(1)
-        .u8(1)
-        .u8(0)
-        .u32(10123)
-        .u8(15)
-        .u8(7)
-        .text("com.example.app")
-        .text("Example");
-    const Vec file = cat({shb(be), idb(be, 101, 0), block(be, 0xBAD, cb.b),
+    const Vec file = cat({shb(be), idb(be, 101, 0), block(be, 0xBAD, pcapdroid_uid_map(be)),
                           epb(be, 0, 1, payload(20, 1), {{1, text_bytes("u-10123")}}),
                           epb(be, 0, 2, payload(20, 2), {{1, text_bytes("u-1000")}}),
                           epb(be, 0, 3, payload(20, 3), {{1, text_bytes("hello")}})});
@@ -833,18 +830,8 @@ Seeds pcapng_seeds() {
         cat({shb(be), idb(be, 1, 0), wireshark_pib(be, 500, "first", 1000),
              wireshark_pib(be, 600, "other"), epb(be, 0, 5, payload(4, 1), {{8, pid_tid(be, 500)}}),
              epb(be, 0, 6, payload(4, 2), {{8, pid_tid(be, 600)}})}));
-    Out cb{be};
-    cb.u32(kPenPcapdroid)
-        .u16(1)
-        .u8(1)
-        .u8(0)
-        .u32(10123)
-        .u8(15)
-        .u8(7)
-        .text("com.example.app")
-        .text("Example");
     s.emplace_back("pcapdroid" + e + ".pcapng",
-                   cat({shb(be), idb(be, 101, 0), block(be, 0xBAD, cb.b),
+                   cat({shb(be), idb(be, 101, 0), block(be, 0xBAD, pcapdroid_uid_map(be)),
                         epb(be, 0, 1, payload(20, 1), {{1, text_bytes("u-10123")}})}));
   }
   s.emplace_back(
