@@ -27,5 +27,9 @@ int main(int argc, char** argv) {
     const int code = cli.exit(e);
     return code == 0 ? 0 : tattle::app::kExitUsage;
   }
+  if (audit.json_path == "-" && audit.ndjson_path == "-") {
+    fmt::print(stderr, "tattle: --json and --ndjson cannot both write to stdout\n");
+    return tattle::app::kExitUsage;
+  }
   return tattle::app::run_audit(audit);
 }

@@ -221,6 +221,7 @@ int run_audit(const AuditOptions& options) {
         w.filling = w.empty.pop();
       }
     });
+    // With several shards only this thread's count is at hand: scaled, it is a fair estimate.
     if (frame_number % kProgressEvery == 0)
       progress.update(merged.position(), merged.size(), frame_number, local.live() * shards);
   }

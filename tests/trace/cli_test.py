@@ -47,6 +47,9 @@ with tempfile.TemporaryDirectory() as tmp:
     r = run("audit", "--threads", "0", SAMPLE)
     check("bad option value is a usage error (1)", r.returncode == 1, r.returncode)
 
+    r = run("audit", SAMPLE, "--json", "-", "--ndjson", "-")
+    check("two reports on stdout is a usage error (1)", r.returncode == 1, r.returncode)
+
     missing = os.path.join(tmp, "missing.pcap")
     r = run("audit", missing)
     check("missing file exits 2", r.returncode == 2 and "missing.pcap" in r.stderr, (r.returncode, r.stderr))
