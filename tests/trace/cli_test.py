@@ -4,6 +4,7 @@ and the byte offset), gzip, merging, NDJSON and threads, all on the project's ow
 import gzip
 import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -77,6 +78,40 @@ with tempfile.TemporaryDirectory() as tmp:
           r.returncode == 3 and "cut.pcapng" in r.stderr and "offset" in r.stderr, (r.returncode, r.stderr))
     check("truncated file: what was readable is reported",
           0 < doc["inputs"][0]["packets"] < packets and doc["inputs"][0]["warnings_total"] > 0)
+
+    # Walk the sample's pcapng blocks (little-endian, as tcpdump wrote it) to find EPBs.
+    epbs = []
+    at = 0
+    while at + 12 <= len(data):
+        btype, blen = struct.unpack_from("<II", data, at)
+        if btype == 6:
+            epbs.append(at)
+        at += blen
+
+    lying = bytearray(data)
+    victim = epbs[len(epbs) // 2]
+    struct.pack_into("<I", lying, victim + 4, 0x7FFFFFF0)
+    path = os.path.join(tmp, "lying-block.pcapng")
+    open(path, "wb").write(lying)
+    r, doc = report(path)
+    check("a block whose length lies: exit 3, its offset named, every other packet read",
+          r.returncode == 3 and f"offset {victim}" in r.stderr and doc["inputs"][0]["packets"] == packets - 1,
+          (r.returncode, r.stderr, doc["inputs"][0]["packets"], packets))
+
+    # An IPv4 header that claims more bytes than its frame holds (EPB body: 20 bytes of header,
+    # then Ethernet; total length at IPv4 offset 2).
+    lying = bytearray(data)
+    for block in epbs:
+        frame = block + 28
+        if lying[frame + 12:frame + 14] == b"\x08\x00" and lying[frame + 14] == 0x45:
+            struct.pack_into(">H", lying, frame + 16, 0xFFF0)
+            break
+    path = os.path.join(tmp, "lying-header.pcapng")
+    open(path, "wb").write(lying)
+    r, doc = report(path)
+    check("a packet whose header lies: exit 3, its frame's offset named, counted as malformed",
+          r.returncode == 3 and f"offset {block}" in r.stderr and doc["stats"]["decode"]["malformed"] == 1
+          and doc["inputs"][0]["packets"] == packets, (r.returncode, r.stderr))
 
     gz = os.path.join(tmp, "sample.pcapng.gz")
     with gzip.open(gz, "wb") as fh:
