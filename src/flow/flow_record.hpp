@@ -44,6 +44,7 @@ struct FlowRecord {
   std::array<std::uint64_t, 2> packets{};
   std::array<std::uint64_t, 2> bytes{};          // frame bytes on the wire
   std::array<std::uint64_t, 2> payload_bytes{};  // transport payload bytes
+  bool first_from_server = false;  // the first packet seen went server → client
   TcpState tcp_state = TcpState::kNone;
   EndReason end_reason = EndReason::kEndOfInput;
   core::AppId app = core::kNoApp;  // the first app the capture named for this flow

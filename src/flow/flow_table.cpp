@@ -172,6 +172,7 @@ std::uint32_t FlowTable::create(const Key& key, const decode::PacketView& p,
   const bool client_first = source_is_client(p);
   r.client = client_first ? p.src : p.dst;
   r.server = client_first ? p.dst : p.src;
+  r.first_from_server = !client_first;
   r.start = r.end = p.ts;
   r.app = p.app;
   index_.emplace(key, slot);

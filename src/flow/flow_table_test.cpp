@@ -65,6 +65,7 @@ TEST_F(FlowTableTest, HandshakeMakesOneOrientedFlow) {
   EXPECT_EQ(f.id, 8u);  // first frame 1, depth 0
   EXPECT_EQ(f.client, c);
   EXPECT_EQ(f.server, s);
+  EXPECT_FALSE(f.first_from_server);
   EXPECT_EQ(f.packets[0], 3u);
   EXPECT_EQ(f.packets[1], 1u);
   EXPECT_EQ(f.bytes[0], 54u + 54 + 56);
@@ -93,6 +94,7 @@ TEST_F(FlowTableTest, WellKnownPortNamesTheServerWithoutSyn) {
   t.finish();
   ASSERT_EQ(sink.flows.size(), 1u);
   EXPECT_EQ(sink.flows[0].server, s);
+  EXPECT_TRUE(sink.flows[0].first_from_server);
   EXPECT_EQ(sink.flows[0].packets[0], 1u);
   EXPECT_EQ(sink.flows[0].bytes[1], 142u);
 }

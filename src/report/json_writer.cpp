@@ -11,6 +11,10 @@ void JsonWriter::separate() {
     if (has_member_.back()) buf_.push_back(',');
     has_member_.back() = true;
   }
+  if (break_pending_) {
+    buf_.push_back('\n');
+    break_pending_ = false;
+  }
 }
 
 void JsonWriter::begin_object() {

@@ -34,8 +34,10 @@ class JsonWriter {
   void value(int v) { value(static_cast<std::int64_t>(v)); }
   void value(bool v);
   void null();
-  // A line break between values, for documents meant to be read by people and line tools.
+  // A line break now (after a complete top-level value: NDJSON).
   void newline() { buf_.push_back('\n'); }
+  // A line break before the next value, after its separating comma: one array item per line.
+  void break_before_next() { break_pending_ = true; }
 
   // Writes the buffer out; false if the stream reported an error.
   bool flush();
@@ -53,6 +55,7 @@ class JsonWriter {
   fmt::memory_buffer buf_;
   std::vector<bool> has_member_;  // per open container: something written already
   bool after_key_ = false;
+  bool break_pending_ = false;
 };
 
 }  // namespace tattle::report

@@ -53,6 +53,19 @@ TEST(JsonWriter, SeparatesMembersAndElements) {
   std::fclose(f);
   EXPECT_EQ(std::string(data, size), R"({"a":1,"b":["x",null,true,{}],"c":-2})");
   std::free(data);
+  f = open_memstream(&data, &size);
+  {
+    JsonWriter w(f);
+    w.begin_array();
+    w.break_before_next();
+    w.value("a");
+    w.break_before_next();
+    w.value("b");
+    w.end_array();
+  }
+  std::fclose(f);
+  EXPECT_EQ(std::string(data, size), "[\n\"a\",\n\"b\"]");
+  std::free(data);
 }
 
 }  // namespace

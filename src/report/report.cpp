@@ -149,6 +149,8 @@ void write_flow(JsonWriter& w, const flow::FlowRecord& f, const core::AppRegistr
   w.value(core::iso8601(f.start));
   w.key("end");
   w.value(core::iso8601(f.end));
+  w.key("first_packet");
+  w.value(f.first_from_server ? "server" : "client");
   w.key("packets_out");
   w.value(f.packets[0]);
   w.key("packets_in");
@@ -192,18 +194,18 @@ JsonReport::JsonReport(std::FILE* out, const core::AppRegistry& apps) : writer_(
 }
 
 void JsonReport::on_flow(const flow::FlowRecord& f) {
-  writer_.newline();
+  writer_.break_before_next();
   write_flow(writer_, f, apps_);
 }
 
 void JsonReport::finish(const RunStats& s) {
   writer_.end_array();
-  writer_.newline();
+  writer_.break_before_next();
   writer_.key("inputs");
   writer_.begin_array();
   for (const auto& in : s.inputs) write_input(writer_, in);
   writer_.end_array();
-  writer_.newline();
+  writer_.break_before_next();
   writer_.key("stats");
   writer_.begin_object();
   writer_.key("frames");
