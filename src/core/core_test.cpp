@@ -50,12 +50,18 @@ TEST(Timestamp, Iso8601WithMicroseconds) {
   // 2009-02-13T23:31:30Z is Unix time 1234567890.
   EXPECT_EQ(iso8601(Timestamp::from_seconds(1234567890, 123456789)), "2009-02-13T23:31:30.123456Z");
   EXPECT_EQ(iso8601(Timestamp{-1}), "1969-12-31T23:59:59.999999Z");
+  // The same second again (cached), then the next one.
+  EXPECT_EQ(iso8601(Timestamp::from_seconds(1234567890, 5000)), "2009-02-13T23:31:30.000005Z");
+  EXPECT_EQ(iso8601(Timestamp::from_seconds(1234567890, 999'999'999)), "2009-02-13T23:31:30.999999Z");
+  EXPECT_EQ(iso8601(Timestamp::from_seconds(1234567891)), "2009-02-13T23:31:31.000000Z");
 }
 
 TEST(IpAddress, FormatsAsRfc5952) {
   EXPECT_EQ(to_string(IpAddress::parse("192.0.2.1")), "192.0.2.1");
   EXPECT_EQ(to_string(Endpoint{IpAddress::parse("2001:0db8:0:0:0:0:0:1"), 443}), "[2001:db8::1]:443");
   EXPECT_EQ(to_string(Endpoint{IpAddress::parse("10.1.2.3"), 53}), "10.1.2.3:53");
+  EXPECT_EQ(to_string(IpAddress::parse("0.9.100.255")), "0.9.100.255");
+  EXPECT_EQ(to_string(IpAddress::parse("::ffff:192.0.2.1")), "::ffff:192.0.2.1");
   EXPECT_EQ(IpAddress::parse("not an address").version, 0);
 }
 

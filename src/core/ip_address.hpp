@@ -31,8 +31,27 @@ struct IpAddress {
   // Parses dotted-quad or RFC 4291 text; version 0 when it is neither.
   static IpAddress parse(const std::string& text);
 
-  auto operator<=>(const IpAddress&) const = default;
-  bool operator==(const IpAddress&) const = default;
+  // Compared as two 64-bit words: equality is on every packet's flow lookup.
+  bool operator==(const IpAddress& o) const noexcept {
+    return word(0) == o.word(0) && word(1) == o.word(1) && version == o.version;
+  }
+  std::strong_ordering operator<=>(const IpAddress& o) const noexcept {
+    // Byte order (big-endian words), as a comparison of the byte arrays would give.
+    if (auto c = be_word(0) <=> o.be_word(0); c != 0) return c;
+    if (auto c = be_word(1) <=> o.be_word(1); c != 0) return c;
+    return version <=> o.version;
+  }
+
+  [[nodiscard]] std::uint64_t word(int i) const noexcept {
+    std::uint64_t w;
+    std::memcpy(&w, bytes.data() + 8 * i, 8);
+    return w;
+  }
+  [[nodiscard]] std::uint64_t be_word(int i) const noexcept {
+    std::uint64_t w = 0;
+    for (int k = 0; k < 8; ++k) w = w << 8 | bytes[static_cast<std::size_t>(8 * i + k)];
+    return w;
+  }
 
   template <class H>
   friend H AbslHashValue(H h, const IpAddress& a) {

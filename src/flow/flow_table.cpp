@@ -193,7 +193,11 @@ std::uint32_t FlowTable::create(const Key& key, const decode::PacketView& p,
 }
 
 void FlowTable::end(std::uint32_t slot, EndReason reason) {
-  Slot& s = slots_[slot];
+  report(slots_[slot], reason);
+  forget(slot);
+}
+
+void FlowTable::report(Slot& s, EndReason reason) {
   FlowRecord& r = s.rec;
   if (r.ip_proto == decode::ip_proto::kTcp) {
     for (int d = 0; d < 2; ++d) {
@@ -220,7 +224,10 @@ void FlowTable::end(std::uint32_t slot, EndReason reason) {
     case EndReason::kEndOfInput: ++counters_[FlowCounter::kEndedAtEnd]; break;
   }
   sink_.on_flow(r);
+}
 
+void FlowTable::forget(std::uint32_t slot) {
+  Slot& s = slots_[slot];
   unlink(slot);
   index_.erase(s.key);
   s.dissect.reset();
@@ -309,8 +316,15 @@ void FlowTable::on_packet(const decode::PacketView& p, std::uint64_t frame_numbe
 }
 
 void FlowTable::finish() {
+  // Everything ends at once: report each flow, then drop the whole table rather than undoing
+  // the lists and the index one flow at a time.
   for (int l = 0; l < static_cast<int>(Lane::kCount); ++l)
-    while (head_[l] != kNil) end(head_[l], EndReason::kEndOfInput);
+    for (std::uint32_t i = head_[l]; i != kNil; i = slots_[i].next) report(slots_[i], EndReason::kEndOfInput);
+  index_.clear();
+  slots_.clear();
+  free_.clear();
+  std::fill(std::begin(head_), std::end(head_), kNil);
+  std::fill(std::begin(tail_), std::end(tail_), kNil);
 }
 
 }  // namespace tattle::flow

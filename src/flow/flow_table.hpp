@@ -87,7 +87,12 @@ class FlowTable {
   struct Slot;
 
   std::uint32_t create(const Key& key, const decode::PacketView& p, std::uint64_t frame_number);
+  // Ends a flow: report() then forget().
   void end(std::uint32_t slot, EndReason reason);
+  // Finishes its streams and dissector and hands its record to the sink.
+  void report(Slot& s, EndReason reason);
+  // Frees its slot for reuse.
+  void forget(std::uint32_t slot);
   void track_tcp(Slot& s, Direction dir, const decode::PacketView& p);
   void link_back(std::uint32_t slot, Lane lane);
   void unlink(std::uint32_t slot);

@@ -1,5 +1,7 @@
 #include "report/json_writer.hpp"
 
+#include <algorithm>
+
 namespace tattle::report {
 
 void JsonWriter::separate() {
@@ -115,6 +117,16 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
 
 void JsonWriter::quote(fmt::memory_buffer& out, std::string_view s) {
   out.push_back('"');
+  // Most strings (keys, addresses, times) need no escaping at all: copy those in one go.
+  const bool plain = std::all_of(s.begin(), s.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+  });
+  if (plain) {
+    out.append(s.data(), s.data() + s.size());
+    out.push_back('"');
+    return;
+  }
   for (std::size_t i = 0; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
