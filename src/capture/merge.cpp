@@ -29,6 +29,8 @@ void MergedSource::refill(std::size_t i) {
 }
 
 bool MergedSource::next(Frame& frame) {
+  // One input, the common case: nothing to merge, no copy through pending_.
+  if (sources_.size() == 1) return sources_[0]->next(frame);
   if (!primed_) {
     primed_ = true;
     for (std::size_t i = 0; i < sources_.size(); ++i) refill(i);
