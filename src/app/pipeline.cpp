@@ -251,6 +251,8 @@ int run_audit(const AuditOptions& options) {
   }
   for (std::size_t i = 0; i < stats.inputs.size(); ++i) stats.inputs[i].warnings = diag.inputs()[i];
   stats.warnings = diag.total();
+  stats.apps = apps.size();
+  stats.apps_dropped = apps.dropped();
   sinks.finish(stats);
 
   bool write_failed = false;

@@ -30,6 +30,7 @@ std::string_view counter_name(CaptureCounter c) {
       return "statistics";
     case CaptureCounter::kBadBlocks:
       return "bad_blocks";
+    case CaptureCounter::kMetadataDropped: return "metadata_dropped";
     case CaptureCounter::kCount:
       break;
   }

@@ -29,6 +29,7 @@ enum class CaptureCounter {
   kSecrets,           // DSB secrets kept
   kStatistics,        // ISBs seen
   kBadBlocks,         // pcapng blocks whose framing lied (length, trailer, beyond the file)
+  kMetadataDropped,   // interfaces, names, secrets, processes beyond kMaxMetadata (hostile files)
   kCount,
 };
 std::string_view counter_name(CaptureCounter c);
@@ -55,6 +56,11 @@ struct Limits {
 // A pcapng block longer than this is treated as damage (its length field is not believed), so
 // that a gzip'd input needs a window of at most this size.
 inline constexpr std::uint32_t kMaxBlockLength = 16 * 1024 * 1024;
+
+// Per input, at most this many of each kind of metadata (interfaces per section, name records,
+// secrets, process entries) are kept, so that a file made of nothing else cannot grow memory
+// with its size; the rest is counted in kMetadataDropped.
+inline constexpr std::size_t kMaxMetadata = 1 << 16;
 
 // What the report says about one input.
 struct InputInfo {

@@ -274,6 +274,7 @@ class PcapngReader final : public ReaderBase {
     darwin_.clear();
     darwin_apps_.clear();
     wireshark_.clear();
+    wireshark_entries_ = 0;
   }
 
   void on_idb(core::Bytes body, std::uint64_t at) {
@@ -293,8 +294,16 @@ class PcapngReader final : public ReaderBase {
       }
     });
     count(CaptureCounter::kInterfaces);
+    if (!room(interfaces_.size())) return;
     add_link_type(i.link_type);
     interfaces_.push_back(i);
+  }
+
+  // Whether another metadata entry may be kept; counts it as dropped if not.
+  bool room(std::size_t held) {
+    if (held < kMaxMetadata) return true;
+    count(CaptureCounter::kMetadataDropped);
+    return false;
   }
 
   bool bad_record(std::uint64_t at, std::string msg) {
@@ -399,7 +408,7 @@ class PcapngReader final : public ReaderBase {
       while (!names.empty()) {
         const std::size_t end = names.find('\0');
         const std::string_view name = names.substr(0, end);
-        if (!name.empty()) {
+        if (!name.empty() && room(names_.size())) {
           names_.push_back(NameRecord{addr, std::string(name)});
           count(CaptureCounter::kNameRecords);
         }
@@ -420,6 +429,12 @@ class PcapngReader final : public ReaderBase {
       count(CaptureCounter::kSkippedBlocks);
       return;
     }
+    if (!room(secrets_.size())) return;
+    if (secret_bytes_ + data.size() > kMaxSecretBytes) {
+      count(CaptureCounter::kMetadataDropped);
+      return;
+    }
+    secret_bytes_ += data.size();
     s.data.assign(as_text(data));
     secrets_.push_back(std::move(s));
     count(CaptureCounter::kSecrets);
@@ -435,7 +450,9 @@ class PcapngReader final : public ReaderBase {
         return;
       }
     } else if (r.ok() && pen == kPenWireshark) {
+      if (!room(wireshark_entries_)) return;
       if (auto p = parse_wireshark_process_entry(data)) {
+        ++wireshark_entries_;
         core::AppInfo a;
         a.name = std::move(p->name);
         a.pid = p->pid;
@@ -454,6 +471,7 @@ class PcapngReader final : public ReaderBase {
       count(CaptureCounter::kSkippedBlocks);
       return;
     }
+    if (!room(darwin_.size())) return;
     for_each_option(r, be_, [&](std::uint16_t code, core::Bytes v) {
       if (code == 2) p.name = std::string(as_text(v).substr(0, as_text(v).find('\0')));
     });
@@ -571,6 +589,10 @@ class PcapngReader final : public ReaderBase {
   bool done_ = false;
   core::Timestamp last_ts_;
   std::vector<Interface> interfaces_;
+  // Key logs are a few kilobytes per connection; this is far beyond any real capture's.
+  static constexpr std::size_t kMaxSecretBytes = 64 << 20;
+  std::size_t secret_bytes_ = 0;
+  std::size_t wireshark_entries_ = 0;  // in this section
   std::vector<DarwinProcess> darwin_;
   absl::flat_hash_map<std::uint64_t, core::AppId> darwin_apps_;
   absl::flat_hash_map<std::uint32_t, std::vector<WiresharkProcess>> wireshark_;

@@ -5,9 +5,15 @@ namespace tattle::core {
 AppId AppRegistry::intern(const AppInfo& info) {
   if (info == AppInfo{}) return kNoApp;
   const std::lock_guard lock(mutex_);
-  const auto [it, inserted] = index_.try_emplace(info, static_cast<AppId>(apps_.size()));
-  if (inserted) apps_.push_back(info);
-  return it->second;
+  if (auto it = index_.find(info); it != index_.end()) return it->second;
+  if (apps_.size() > kMaxApps) {
+    ++dropped_;
+    return kNoApp;
+  }
+  const auto id = static_cast<AppId>(apps_.size());
+  apps_.push_back(info);
+  index_.emplace(info, id);
+  return id;
 }
 
 AppInfo AppRegistry::get(AppId id) const {
@@ -22,7 +28,16 @@ std::size_t AppRegistry::size() const {
 
 void AppRegistry::name_uid(std::int64_t uid, std::string name) {
   const std::lock_guard lock(mutex_);
+  if (uid_names_.size() >= kMaxApps && !uid_names_.contains(uid)) {
+    ++dropped_;
+    return;
+  }
   uid_names_[uid] = std::move(name);
+}
+
+std::uint64_t AppRegistry::dropped() const {
+  const std::lock_guard lock(mutex_);
+  return dropped_;
 }
 
 std::string AppRegistry::display_name(AppId id) const {

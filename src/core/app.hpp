@@ -34,6 +34,10 @@ struct AppInfo {
 // (the decoder caches the last app; sinks look up once per flow), so one mutex is enough.
 class AppRegistry {
  public:
+  // Distinct apps (and uid names) kept at most: a hostile capture naming a new process in every
+  // packet must not grow memory with its size. Beyond it, packets carry no app.
+  static constexpr std::size_t kMaxApps = 1 << 16;
+
   AppRegistry() { apps_.emplace_back(); }  // id 0 is kNoApp
   AppId intern(const AppInfo& info);
   [[nodiscard]] AppInfo get(AppId id) const;
@@ -42,12 +46,15 @@ class AppRegistry {
   void name_uid(std::int64_t uid, std::string name);
   // The name to show: the app's own name, else the name its uid maps to, else "uid:N".
   [[nodiscard]] std::string display_name(AppId id) const;
+  // Apps and uid names not kept because of kMaxApps.
+  [[nodiscard]] std::uint64_t dropped() const;
 
  private:
   mutable std::mutex mutex_;
   std::vector<AppInfo> apps_;
   absl::flat_hash_map<AppInfo, AppId> index_;
   absl::flat_hash_map<std::int64_t, std::string> uid_names_;
+  std::uint64_t dropped_ = 0;
 };
 
 }  // namespace tattle::core

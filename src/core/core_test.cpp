@@ -77,6 +77,15 @@ TEST(AppRegistry, InternsOnceAndNamesByUid) {
   EXPECT_EQ(apps.display_name(u), "com.example.app");
 }
 
+TEST(AppRegistry, IsBounded) {
+  AppRegistry apps;
+  for (std::size_t i = 0; i < AppRegistry::kMaxApps + 10; ++i)
+    apps.intern(AppInfo{.pid = static_cast<std::int64_t>(i)});
+  EXPECT_EQ(apps.size(), AppRegistry::kMaxApps);
+  EXPECT_EQ(apps.dropped(), 10u);
+  EXPECT_NE(apps.intern(AppInfo{.pid = 5}), kNoApp);  // known apps are still found
+}
+
 TEST(Diagnostics, KeepsBoundedWarningsWithOffsets) {
   Diagnostics d;
   const auto in = d.add_input("x.pcap");

@@ -214,6 +214,10 @@ void JsonReport::finish(const RunStats& s) {
   writer_.value(static_cast<std::uint64_t>(s.threads));
   writer_.key("warnings");
   writer_.value(s.warnings);
+  writer_.key("apps");
+  writer_.value(s.apps);
+  writer_.key("apps_dropped");
+  writer_.value(s.apps_dropped);
   writer_.key("decode");
   write_counters(writer_, s.decode);
   writer_.key("unknown_link_types");

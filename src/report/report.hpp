@@ -37,6 +37,8 @@ struct RunStats {
   core::Counters<flow::FlowCounter> flows;
   core::Counters<reassembly::ReassemblyCounter> reassembly;
   std::uint64_t warnings = 0;
+  std::uint64_t apps = 0;          // distinct apps the captures named
+  std::uint64_t apps_dropped = 0;  // beyond core::AppRegistry::kMaxApps
   unsigned threads = 1;
 };
 
