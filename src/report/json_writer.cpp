@@ -45,7 +45,9 @@ void JsonWriter::end_array() {
 
 void JsonWriter::key(std::string_view k) {
   separate();
-  quote(buf_, k);
+  buf_.push_back('"');
+  buf_.append(k.data(), k.data() + k.size());
+  buf_.push_back('"');
   buf_.push_back(':');
   after_key_ = true;
 }

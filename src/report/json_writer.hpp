@@ -25,6 +25,7 @@ class JsonWriter {
   void end_object();
   void begin_array();
   void end_array();
+  // `k` is one of our own names (plain ASCII, nothing to escape): it is copied as it is.
   void key(std::string_view k);
   void value(std::string_view s);
   void value(const char* s) { value(std::string_view(s)); }
