@@ -89,6 +89,7 @@ class PcapReader final : public ReaderBase {
       f.offset = at;
       f.app = core::kNoApp;
       in_->advance(len);
+      prefetch_next(*in_);
       prev_sec_ = h.sec;
       have_prev_ = true;
       note_packet(f);

@@ -143,6 +143,7 @@ class PcapngReader final : public ReaderBase {
       }
       in_->advance(block.size());
       if (packet) {
+        prefetch_next(*in_);
         note_packet(f);
         return true;
       }
