@@ -35,6 +35,12 @@ class JsonWriter {
   void value(int v) { value(static_cast<std::int64_t>(v)); }
   void value(bool v);
   void null();
+  // key(k) then value(v).
+  template <class T>
+  void member(std::string_view k, const T& v) {
+    key(k);
+    value(v);
+  }
   // A line break now (after a complete top-level value: NDJSON).
   void newline() { buf_.push_back('\n'); }
   // A line break before the next value, after its separating comma: one array item per line.

@@ -35,23 +35,18 @@ void write_app(JsonWriter& w, core::AppId id, const core::AppRegistry& apps) {
   }
   const core::AppInfo a = apps.get(id);
   w.begin_object();
-  w.key("name");
-  w.value(apps.display_name(id));
+  w.member("name", apps.display_name(id));
   if (a.pid >= 0) {
-    w.key("pid");
-    w.value(a.pid);
+    w.member("pid", a.pid);
   }
   if (!a.effective_name.empty()) {
-    w.key("effective_name");
-    w.value(a.effective_name);
+    w.member("effective_name", a.effective_name);
   }
   if (a.effective_pid >= 0) {
-    w.key("effective_pid");
-    w.value(a.effective_pid);
+    w.member("effective_pid", a.effective_pid);
   }
   if (a.uid >= 0) {
-    w.key("uid");
-    w.value(a.uid);
+    w.member("uid", a.uid);
   }
   w.end_object();
 }
@@ -60,8 +55,7 @@ template <class E>
 void write_counters(JsonWriter& w, const core::Counters<E>& c) {
   w.begin_object();
   c.visit([&](std::string_view name, core::Counter v) {
-    w.key(name);
-    w.value(v);
+    w.member(name, v);
   });
   w.end_object();
 }
@@ -69,51 +63,38 @@ void write_counters(JsonWriter& w, const core::Counters<E>& c) {
 void write_input(JsonWriter& w, const InputReport& in) {
   const capture::InputInfo& i = in.info;
   w.begin_object();
-  w.key("path");
-  w.value(i.path);
+  w.member("path", i.path);
   if (!in.error.empty()) {
-    w.key("error");
-    w.value(in.error);
+    w.member("error", in.error);
   }
-  w.key("format");
-  w.value(i.format);
-  w.key("gzip");
-  w.value(i.gzip);
+  w.member("format", i.format);
+  w.member("gzip", i.gzip);
   w.key("link_types");
   w.begin_array();
   for (auto t : i.link_types) {
     w.begin_object();
-    w.key("type");
-    w.value(t);
-    w.key("name");
-    w.value(link_type_name(t));
+    w.member("type", t);
+    w.member("name", link_type_name(t));
     w.end_object();
   }
   w.end_array();
-  w.key("packets");
-  w.value(i.packets);
-  w.key("bytes");
-  w.value(i.bytes);
+  w.member("packets", i.packets);
+  w.member("bytes", i.bytes);
   w.key("first");
   if (i.packets > 0) w.value(core::iso8601(i.first));
   else w.null();
   w.key("last");
   if (i.packets > 0) w.value(core::iso8601(i.last));
   else w.null();
-  w.key("name_records");
-  w.value(static_cast<std::uint64_t>(in.name_records));
-  w.key("secrets");
-  w.value(static_cast<std::uint64_t>(in.secrets));
-  w.key("warnings_total");
-  w.value(in.warnings.total);
+  w.member("name_records", static_cast<std::uint64_t>(in.name_records));
+  w.member("secrets", static_cast<std::uint64_t>(in.secrets));
+  w.member("warnings_total", in.warnings.total);
   w.key("warnings");
   w.begin_array();
   for (const auto& warn : in.warnings.kept) {
     w.begin_object();
-    w.key("offset");
-    w.value(warn.offset);
-    w.key("message");
-    w.value(warn.message);
+    w.member("offset", warn.offset);
+    w.member("message", warn.message);
     w.end_object();
   }
   w.end_array();
@@ -136,42 +117,27 @@ std::string_view proto_name(std::uint8_t ip_proto) {
 
 void write_flow(JsonWriter& w, const flow::FlowRecord& f, const core::AppRegistry& apps) {
   w.begin_object();
-  w.key("id");
-  w.value(f.id);
+  w.member("id", f.id);
   w.key("proto");
   if (const auto name = proto_name(f.ip_proto); !name.empty()) w.value(name);
   else w.value(std::to_string(f.ip_proto));
-  w.key("client");
-  w.value(core::to_string(f.client));
-  w.key("server");
-  w.value(core::to_string(f.server));
-  w.key("start");
-  w.value(core::iso8601(f.start));
-  w.key("end");
-  w.value(core::iso8601(f.end));
-  w.key("first_packet");
-  w.value(f.first_from_server ? "server" : "client");
-  w.key("packets_out");
-  w.value(f.packets[0]);
-  w.key("packets_in");
-  w.value(f.packets[1]);
-  w.key("bytes_out");
-  w.value(f.bytes[0]);
-  w.key("bytes_in");
-  w.value(f.bytes[1]);
-  w.key("payload_out");
-  w.value(f.payload_bytes[0]);
-  w.key("payload_in");
-  w.value(f.payload_bytes[1]);
+  w.member("client", core::to_string(f.client));
+  w.member("server", core::to_string(f.server));
+  w.member("start", core::iso8601(f.start));
+  w.member("end", core::iso8601(f.end));
+  w.member("first_packet", f.first_from_server ? "server" : "client");
+  w.member("packets_out", f.packets[0]);
+  w.member("packets_in", f.packets[1]);
+  w.member("bytes_out", f.bytes[0]);
+  w.member("bytes_in", f.bytes[1]);
+  w.member("payload_out", f.payload_bytes[0]);
+  w.member("payload_in", f.payload_bytes[1]);
   if (f.ip_proto == decode::ip_proto::kTcp) {
-    w.key("tcp_state");
-    w.value(flow::to_string(f.tcp_state));
+    w.member("tcp_state", flow::to_string(f.tcp_state));
   }
-  w.key("end_reason");
-  w.value(flow::to_string(f.end_reason));
+  w.member("end_reason", flow::to_string(f.end_reason));
   if (f.depth > 0) {
-    w.key("tunnel_depth");
-    w.value(static_cast<std::uint64_t>(f.depth));
+    w.member("tunnel_depth", static_cast<std::uint64_t>(f.depth));
   }
   w.key("app");
   write_app(w, f.app, apps);
@@ -180,14 +146,11 @@ void write_flow(JsonWriter& w, const flow::FlowRecord& f, const core::AppRegistr
 
 JsonReport::JsonReport(std::FILE* out, const core::AppRegistry& apps) : writer_(out), apps_(apps) {
   writer_.begin_object();
-  writer_.key("schema");
-  writer_.value(kSchema);
+  writer_.member("schema", kSchema);
   writer_.key("tool");
   writer_.begin_object();
-  writer_.key("name");
-  writer_.value("tattle");
-  writer_.key("version");
-  writer_.value(TATTLE_VERSION);
+  writer_.member("name", "tattle");
+  writer_.member("version", TATTLE_VERSION);
   writer_.end_object();
   writer_.key("flows");
   writer_.begin_array();
@@ -208,23 +171,17 @@ void JsonReport::finish(const RunStats& s) {
   writer_.break_before_next();
   writer_.key("stats");
   writer_.begin_object();
-  writer_.key("frames");
-  writer_.value(s.frames);
-  writer_.key("threads");
-  writer_.value(static_cast<std::uint64_t>(s.threads));
-  writer_.key("warnings");
-  writer_.value(s.warnings);
-  writer_.key("apps");
-  writer_.value(s.apps);
-  writer_.key("apps_dropped");
-  writer_.value(s.apps_dropped);
+  writer_.member("frames", s.frames);
+  writer_.member("threads", static_cast<std::uint64_t>(s.threads));
+  writer_.member("warnings", s.warnings);
+  writer_.member("apps", s.apps);
+  writer_.member("apps_dropped", s.apps_dropped);
   writer_.key("decode");
   write_counters(writer_, s.decode);
   writer_.key("unknown_link_types");
   writer_.begin_object();
   for (const auto& [type, n] : s.unknown_link_types) {
-    writer_.key(std::to_string(type));
-    writer_.value(n);
+    writer_.member(std::to_string(type), n);
   }
   writer_.end_object();
   writer_.key("reassembly");
