@@ -341,17 +341,19 @@ class PcapngReader final : public ReaderBase {
   bool on_epb(core::Bytes body, std::uint64_t at, Frame& f) {
     core::ByteReader r(body);
     const std::uint32_t iface = r.u32(be_);
-    const std::uint64_t hi = r.u32(be_);
-    const std::uint64_t lo = r.u32(be_);
-    const std::uint32_t caplen = r.u32(be_);
-    const std::uint32_t wirelen = r.u32(be_);
-    return packet(r, iface, hi << 32 | lo, caplen, wirelen, at, f);
+    return timed_packet(r, iface, at, f);
   }
 
+  // The obsolete Packet Block differs from the EPB only in its 16-bit interface id and drops count.
   bool on_pb(core::Bytes body, std::uint64_t at, Frame& f) {
     core::ByteReader r(body);
     const std::uint32_t iface = r.u16(be_);
     r.u16(be_);  // drops count
+    return timed_packet(r, iface, at, f);
+  }
+
+  // The fields after the interface id: timestamp (high, low), captured and original length.
+  bool timed_packet(core::ByteReader& r, std::uint32_t iface, std::uint64_t at, Frame& f) {
     const std::uint64_t hi = r.u32(be_);
     const std::uint64_t lo = r.u32(be_);
     const std::uint32_t caplen = r.u32(be_);
