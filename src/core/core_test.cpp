@@ -1,3 +1,5 @@
+#include <arpa/inet.h>
+
 #include <gtest/gtest.h>
 
 #include "core/app.hpp"
@@ -63,6 +65,43 @@ TEST(IpAddress, FormatsAsRfc5952) {
   EXPECT_EQ(to_string(IpAddress::parse("0.9.100.255")), "0.9.100.255");
   EXPECT_EQ(to_string(IpAddress::parse("::ffff:192.0.2.1")), "::ffff:192.0.2.1");
   EXPECT_EQ(IpAddress::parse("not an address").version, 0);
+}
+
+// The hand-written formatter against glibc's inet_ntop, which is what tshark prints: every run
+// length and position of zero words, the IPv4-compatible and -mapped tails, and random addresses.
+TEST(IpAddress, Ipv6TextMatchesInetNtop) {
+  const auto check = [](const std::array<std::uint8_t, 16>& b) {
+    char expected[INET6_ADDRSTRLEN] = {};
+    ASSERT_NE(inet_ntop(AF_INET6, b.data(), expected, sizeof expected), nullptr);
+    EXPECT_EQ(to_string(IpAddress::v6(std::span<const std::uint8_t, 16>(b))), expected);
+  };
+  for (unsigned mask = 0; mask < 256; ++mask) {  // each word zero or not
+    for (std::uint8_t fill : {std::uint8_t{0x01}, std::uint8_t{0xff}}) {
+      std::array<std::uint8_t, 16> b{};
+      for (int w = 0; w < 8; ++w)
+        if ((mask >> w) & 1) b[static_cast<std::size_t>(2 * w + 1)] = fill;
+      check(b);
+      b[10] = b[11] = 0xff;  // ::ffff:a.b.c.d when the rest allows
+      check(b);
+    }
+  }
+  std::uint64_t state = 0x9e3779b97f4a7c15ULL;
+  for (int i = 0; i < 10000; ++i) {
+    std::array<std::uint8_t, 16> b{};
+    for (auto& byte : b) {
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+      const auto r = static_cast<std::uint8_t>(state >> 56);
+      byte = (r & 0x30) != 0 ? 0 : r;  // mostly zeros, so runs of zero words are common
+    }
+    check(b);
+  }
+}
+
+TEST(IpAddress, EndpointTextBounds) {
+  const auto widest = Endpoint{IpAddress::parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), 65535};
+  EXPECT_EQ(text(widest).view(), "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
+  EXPECT_EQ(text(Endpoint{IpAddress::parse("255.255.255.255"), 0}).view(), "255.255.255.255:0");
+  EXPECT_EQ(text(IpAddress{}).view(), "");
 }
 
 TEST(AppRegistry, InternsOnceAndNamesByUid) {

@@ -2,8 +2,6 @@
 
 #include <arpa/inet.h>
 
-#include <fmt/format.h>
-
 namespace tattle::core {
 
 IpAddress IpAddress::parse(const std::string& text) {
@@ -18,28 +16,103 @@ IpAddress IpAddress::parse(const std::string& text) {
   return a;
 }
 
-std::string to_string(const IpAddress& a) {
-  if (a.version == 4) {
-    // Written out here: inet_ntop goes through printf, and reports format addresses per flow.
-    std::string out;
-    out.reserve(15);
-    for (int i = 0; i < 4; ++i) {
-      if (i > 0) out.push_back('.');
-      const unsigned b = a.bytes[static_cast<std::size_t>(i)];
-      if (b >= 100) out.push_back(static_cast<char>('0' + b / 100));
-      if (b >= 10) out.push_back(static_cast<char>('0' + b / 10 % 10));
-      out.push_back(static_cast<char>('0' + b % 10));
-    }
-    return out;
-  }
-  char buf[INET6_ADDRSTRLEN] = {};
-  if (a.version == 6) inet_ntop(AF_INET6, a.bytes.data(), buf, sizeof buf);
-  return buf;
+namespace {
+
+// Written out here rather than through inet_ntop, which goes through printf: reports format two
+// addresses per flow.
+char* put_decimal(char* out, unsigned v) {
+  char digits[10];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  while (n > 0) *out++ = digits[--n];
+  return out;
 }
 
-std::string to_string(const Endpoint& e) {
-  if (e.addr.version == 6) return fmt::format("[{}]:{}", to_string(e.addr), e.port);
-  return fmt::format("{}:{}", to_string(e.addr), e.port);
+char* put_dotted(char* out, const std::uint8_t* b) {
+  for (int i = 0; i < 4; ++i) {
+    if (i > 0) *out++ = '.';
+    out = put_decimal(out, b[i]);
+  }
+  return out;
 }
+
+char* put_hex(char* out, unsigned word) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  bool started = false;
+  for (int shift = 12; shift >= 0; shift -= 4) {
+    const unsigned nibble = (word >> shift) & 0xf;
+    if (nibble != 0 || started || shift == 0) {
+      *out++ = kHex[nibble];
+      started = true;
+    }
+  }
+  return out;
+}
+
+// RFC 5952 §4: the longest run of two or more zero words (the first of equals) becomes "::".
+char* put_ipv6(char* out, const std::array<std::uint8_t, 16>& b) {
+  unsigned words[8];
+  for (int i = 0; i < 8; ++i) words[i] = static_cast<unsigned>(b[2 * i] << 8 | b[2 * i + 1]);
+  int best = -1, best_len = 0;
+  for (int i = 0; i < 8;) {
+    if (words[i] != 0) {
+      ++i;
+      continue;
+    }
+    int j = i;
+    while (j < 8 && words[j] == 0) ++j;
+    if (j - i > best_len) {
+      best = i;
+      best_len = j - i;
+    }
+    i = j;
+  }
+  if (best_len < 2) best = -1;
+  for (int i = 0; i < 8; ++i) {
+    if (best >= 0 && i >= best && i < best + best_len) {
+      if (i == best) *out++ = ':';
+      continue;
+    }
+    if (i != 0) *out++ = ':';
+    // ::a.b.c.d and ::ffff:a.b.c.d keep the IPv4 address readable, as inet_ntop writes them.
+    if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && words[5] == 0xffff)))
+      return put_dotted(out, b.data() + 12);
+    out = put_hex(out, words[i]);
+  }
+  if (best >= 0 && best + best_len == 8) *out++ = ':';
+  return out;
+}
+
+char* put_address(char* out, const IpAddress& a) {
+  if (a.version == 4) return put_dotted(out, a.bytes.data());
+  if (a.version == 6) return put_ipv6(out, a.bytes);
+  return out;
+}
+
+}  // namespace
+
+FixedText<kAddressTextMax> text(const IpAddress& a) {
+  FixedText<kAddressTextMax> t;
+  t.finish(put_address(t.begin(), a));
+  return t;
+}
+
+FixedText<kEndpointTextMax> text(const Endpoint& e) {
+  FixedText<kEndpointTextMax> t;
+  char* out = t.begin();
+  const bool v6 = e.addr.version == 6;
+  if (v6) *out++ = '[';
+  out = put_address(out, e.addr);
+  if (v6) *out++ = ']';
+  *out++ = ':';
+  t.finish(put_decimal(out, e.port));
+  return t;
+}
+
+std::string to_string(const IpAddress& a) { return std::string(text(a).view()); }
+std::string to_string(const Endpoint& e) { return std::string(text(e).view()); }
 
 }  // namespace tattle::core

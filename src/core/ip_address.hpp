@@ -9,6 +9,8 @@
 #include <string>
 #include <utility>
 
+#include "core/fixed_text.hpp"
+
 namespace tattle::core {
 
 struct IpAddress {
@@ -72,9 +74,17 @@ struct Endpoint {
   }
 };
 
-// "192.0.2.1" or "2001:db8::1" (RFC 5952 form).
-std::string to_string(const IpAddress& a);
+// Longest texts: "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255" cannot occur (only the
+// ::/96 and ::ffff:0:0/96 prefixes are written with a dotted tail) but is the usual bound.
+inline constexpr std::size_t kAddressTextMax = 45;
+inline constexpr std::size_t kEndpointTextMax = kAddressTextMax + 8;  // "[" "]:" and 5 digits
+
+// "192.0.2.1" or "2001:db8::1": the text glibc's inet_ntop gives (RFC 5952, with the
+// dotted tail for IPv4-compatible and IPv4-mapped addresses), which tshark prints too.
+FixedText<kAddressTextMax> text(const IpAddress& a);
 // "192.0.2.1:443" or "[2001:db8::1]:443".
+FixedText<kEndpointTextMax> text(const Endpoint& e);
+std::string to_string(const IpAddress& a);
 std::string to_string(const Endpoint& e);
 
 }  // namespace tattle::core

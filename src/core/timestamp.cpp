@@ -1,12 +1,20 @@
 #include "core/timestamp.hpp"
 
-#include <fmt/format.h>
-
+#include <cstring>
 #include <ctime>
 
 namespace tattle::core {
 
-std::string iso8601(Timestamp t) {
+namespace {
+
+char* put_digits(char* out, std::int64_t v, int width) {
+  for (int i = width - 1; i >= 0; --i, v /= 10) out[i] = static_cast<char>('0' + v % 10);
+  return out + width;
+}
+
+}  // namespace
+
+FixedText<kIso8601Size> iso8601_text(Timestamp t) {
   // Floor division so times before 1970 still print a non-negative fraction.
   std::int64_t secs = t.ns / kNsPerSecond;
   std::int64_t frac = t.ns % kNsPerSecond;
@@ -16,23 +24,36 @@ std::string iso8601(Timestamp t) {
   }
   // Reports format two times per flow, mostly within the same few seconds: the date and time
   // part is kept from the last call on this thread.
+  constexpr std::size_t kPrefix = 20;  // "YYYY-MM-DDTHH:MM:SS."
   thread_local std::int64_t cached_secs = 0;
-  thread_local std::string cached_prefix;  // "YYYY-MM-DDTHH:MM:SS."
-  if (cached_prefix.empty() || secs != cached_secs) {
+  thread_local char cached_prefix[kPrefix] = {};
+  if (cached_prefix[0] == 0 || secs != cached_secs) {
     const auto tt = static_cast<std::time_t>(secs);
     std::tm tm{};
     gmtime_r(&tt, &tm);
-    cached_prefix = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.", tm.tm_year + 1900, tm.tm_mon + 1,
-                                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    char* p = put_digits(cached_prefix, tm.tm_year + 1900, 4);
+    *p++ = '-';
+    p = put_digits(p, tm.tm_mon + 1, 2);
+    *p++ = '-';
+    p = put_digits(p, tm.tm_mday, 2);
+    *p++ = 'T';
+    p = put_digits(p, tm.tm_hour, 2);
+    *p++ = ':';
+    p = put_digits(p, tm.tm_min, 2);
+    *p++ = ':';
+    p = put_digits(p, tm.tm_sec, 2);
+    *p = '.';
     cached_secs = secs;
   }
-  std::string out = cached_prefix;
-  out.resize(out.size() + 7);
-  std::int64_t micros = frac / 1000;
-  char* p = out.data() + out.size() - 1;
-  *p = 'Z';
-  for (int i = 0; i < 6; ++i, micros /= 10) *--p = static_cast<char>('0' + micros % 10);
+  FixedText<kIso8601Size> out;
+  char* p = out.begin();
+  std::memcpy(p, cached_prefix, kPrefix);
+  p = put_digits(p + kPrefix, frac / 1000, 6);
+  *p++ = 'Z';
+  out.finish(p);
   return out;
 }
+
+std::string iso8601(Timestamp t) { return std::string(iso8601_text(t).view()); }
 
 }  // namespace tattle::core

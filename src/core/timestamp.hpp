@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "core/fixed_text.hpp"
+
 namespace tattle::core {
 
 struct Timestamp {
@@ -21,6 +23,9 @@ struct Timestamp {
 constexpr std::int64_t kNsPerSecond = 1'000'000'000;
 
 // ISO 8601 UTC with microseconds, e.g. "2024-03-01T12:34:56.123456Z" (truncated, not rounded).
+// Packet times fit in years 1677..2262, so the text always has this length.
+inline constexpr std::size_t kIso8601Size = 27;
+FixedText<kIso8601Size> iso8601_text(Timestamp t);
 std::string iso8601(Timestamp t);
 
 }  // namespace tattle::core

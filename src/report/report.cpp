@@ -121,10 +121,10 @@ void write_flow(JsonWriter& w, const flow::FlowRecord& f, const core::AppRegistr
   w.key("proto");
   if (const auto name = proto_name(f.ip_proto); !name.empty()) w.value(name);
   else w.value(std::to_string(f.ip_proto));
-  w.member("client", core::to_string(f.client));
-  w.member("server", core::to_string(f.server));
-  w.member("start", core::iso8601(f.start));
-  w.member("end", core::iso8601(f.end));
+  w.member("client", core::text(f.client).view());
+  w.member("server", core::text(f.server).view());
+  w.member("start", core::iso8601_text(f.start).view());
+  w.member("end", core::iso8601_text(f.end).view());
   w.member("first_packet", f.first_from_server ? "server" : "client");
   w.member("packets_out", f.packets[0]);
   w.member("packets_in", f.packets[1]);
