@@ -101,6 +101,10 @@ struct FlowTable::Slot {
   std::unique_ptr<DissectorState> dissect;
 };
 
+inline FlowTable::Slot& FlowTable::at(std::uint32_t slot) {
+  return chunks_[slot >> kChunkBits][slot & (kChunkSlots - 1)];
+}
+
 FlowTable::FlowTable(const Config& config, const DissectorTable& dissectors, FlowSink& sink)
     : config_(config), dissectors_(dissectors), sink_(sink),
       reassembly_{config.reassembly, reassembly::Budget(config.reassembly.total_bytes), {}} {
@@ -109,8 +113,8 @@ FlowTable::FlowTable(const Config& config, const DissectorTable& dissectors, Flo
 }
 
 FlowTable::~FlowTable() {
-  for (auto& s : slots_)
-    for (auto& st : s.streams) st.release(reassembly_);
+  for (std::uint32_t i = 0; i < slot_count_; ++i)
+    for (auto& st : at(i).streams) st.release(reassembly_);
 }
 
 std::int64_t FlowTable::timeout(Lane lane) const {
@@ -125,22 +129,22 @@ std::int64_t FlowTable::timeout(Lane lane) const {
 }
 
 void FlowTable::link_back(std::uint32_t slot, Lane lane) {
-  Slot& s = slots_[slot];
+  Slot& s = at(slot);
   const auto l = static_cast<int>(lane);
   s.lane = lane;
   s.prev = tail_[l];
   s.next = kNil;
-  if (tail_[l] != kNil) slots_[tail_[l]].next = slot;
+  if (tail_[l] != kNil) at(tail_[l]).next = slot;
   else head_[l] = slot;
   tail_[l] = slot;
 }
 
 void FlowTable::unlink(std::uint32_t slot) {
-  Slot& s = slots_[slot];
+  Slot& s = at(slot);
   const auto l = static_cast<int>(s.lane);
-  if (s.prev != kNil) slots_[s.prev].next = s.next;
+  if (s.prev != kNil) at(s.prev).next = s.next;
   else head_[l] = s.next;
-  if (s.next != kNil) slots_[s.next].prev = s.prev;
+  if (s.next != kNil) at(s.next).prev = s.prev;
   else tail_[l] = s.prev;
   s.prev = s.next = kNil;
 }
@@ -151,7 +155,7 @@ std::uint32_t FlowTable::create(const Key& key, const decode::PacketView& p,
     // Make room by ending the least recently active flow of any lane.
     std::uint32_t oldest = kNil;
     for (std::uint32_t h : head_)
-      if (h != kNil && (oldest == kNil || slots_[h].rec.end < slots_[oldest].rec.end)) oldest = h;
+      if (h != kNil && (oldest == kNil || at(h).rec.end < at(oldest).rec.end)) oldest = h;
     if (oldest != kNil) end(oldest, EndReason::kEvicted);
   }
   std::uint32_t slot;
@@ -159,10 +163,10 @@ std::uint32_t FlowTable::create(const Key& key, const decode::PacketView& p,
     slot = free_.back();
     free_.pop_back();
   } else {
-    slot = static_cast<std::uint32_t>(slots_.size());
-    slots_.emplace_back();
+    slot = slot_count_++;
+    if ((slot & (kChunkSlots - 1)) == 0) chunks_.push_back(std::make_unique<Slot[]>(kChunkSlots));
   }
-  Slot& s = slots_[slot];
+  Slot& s = at(slot);
   s.key = key;
   FlowRecord& r = s.rec;
   r = FlowRecord{};
@@ -193,7 +197,7 @@ std::uint32_t FlowTable::create(const Key& key, const decode::PacketView& p,
 }
 
 void FlowTable::end(std::uint32_t slot, EndReason reason) {
-  report(slots_[slot], reason);
+  report(at(slot), reason);
   forget(slot);
 }
 
@@ -227,7 +231,7 @@ void FlowTable::report(Slot& s, EndReason reason) {
 }
 
 void FlowTable::forget(std::uint32_t slot) {
-  Slot& s = slots_[slot];
+  Slot& s = at(slot);
   unlink(slot);
   index_.erase(s.key);
   s.dissect.reset();
@@ -262,7 +266,7 @@ void FlowTable::expire(core::Timestamp now) {
   for (int l = 0; l < static_cast<int>(Lane::kCount); ++l) {
     const auto lane = static_cast<Lane>(l);
     const std::int64_t limit = timeout(lane);
-    while (head_[l] != kNil && now.ns - slots_[head_[l]].rec.end.ns > limit)
+    while (head_[l] != kNil && now.ns - at(head_[l]).rec.end.ns > limit)
       end(head_[l], lane == Lane::kTcpClosing ? EndReason::kClosed : EndReason::kIdle);
   }
 }
@@ -278,7 +282,7 @@ void FlowTable::on_packet(const decode::PacketView& p, std::uint64_t frame_numbe
     slot = create(key, p, frame_number);
   } else {
     slot = it->second;
-    const Slot& old = slots_[slot];
+    const Slot& old = at(slot);
     const bool fresh_syn = (p.tcp_flags & (decode::tcp_flag::kSyn | decode::tcp_flag::kAck)) ==
                            decode::tcp_flag::kSyn;
     if (tcp && fresh_syn && (old.rst || (old.fin[0] && old.fin[1]))) {
@@ -287,7 +291,7 @@ void FlowTable::on_packet(const decode::PacketView& p, std::uint64_t frame_numbe
     }
   }
 
-  Slot& s = slots_[slot];
+  Slot& s = at(slot);
   FlowRecord& r = s.rec;
   const Direction dir = p.src == r.client ? Direction::kFromClient : Direction::kFromServer;
   const auto d = static_cast<int>(dir);
@@ -319,9 +323,10 @@ void FlowTable::finish() {
   // Everything ends at once: report each flow, then drop the whole table rather than undoing
   // the lists and the index one flow at a time.
   for (int l = 0; l < static_cast<int>(Lane::kCount); ++l)
-    for (std::uint32_t i = head_[l]; i != kNil; i = slots_[i].next) report(slots_[i], EndReason::kEndOfInput);
+    for (std::uint32_t i = head_[l]; i != kNil; i = at(i).next) report(at(i), EndReason::kEndOfInput);
   index_.clear();
-  slots_.clear();
+  chunks_.clear();
+  slot_count_ = 0;
   free_.clear();
   std::fill(std::begin(head_), std::end(head_), kNil);
   std::fill(std::begin(tail_), std::end(tail_), kNil);

@@ -107,8 +107,15 @@ class FlowTable {
   const DissectorTable& dissectors_;
   FlowSink& sink_;
   reassembly::Context reassembly_;
+  Slot& at(std::uint32_t slot);
+
   absl::flat_hash_map<Key, std::uint32_t> index_;
-  std::vector<Slot> slots_;
+  // Slots live in chunks that never move: a vector's growth copied every live flow with its
+  // streams, a sizeable part of the time on captures with many flows.
+  static constexpr std::uint32_t kChunkBits = 10;
+  static constexpr std::uint32_t kChunkSlots = 1u << kChunkBits;
+  std::vector<std::unique_ptr<Slot[]>> chunks_;
+  std::uint32_t slot_count_ = 0;  // slots handed out so far, in use or in free_
   std::vector<std::uint32_t> free_;
   // Per lane, a list of flows from least to most recently active: expiry looks only at heads.
   std::uint32_t head_[static_cast<int>(Lane::kCount)];
