@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
       ->required();
   cmd->add_option("--json", audit.json_path, "Write the report as one JSON document to FILE ('-': stdout)");
   cmd->add_option("--ndjson", audit.ndjson_path, "Stream one JSON flow per line to FILE as flows end ('-': stdout)");
-  cmd->add_option("--threads", audit.threads, "Flow worker threads (flows are sharded across them)")
+  cmd->add_option("--threads", audit.threads, "Threads: one reads and decodes, the others track flows, sharded by 5-tuple")
       ->check(CLI::Range(1u, 256u));
   cmd->add_flag("-q,--quiet", audit.quiet, "No progress on stderr");
 

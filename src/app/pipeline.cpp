@@ -1,5 +1,6 @@
 #include "app/pipeline.hpp"
 
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -105,6 +106,7 @@ struct Worker {
   void run() {
     while (auto b = full.pop()) {
       for (std::size_t i = 0; i < b->packets.size(); ++i) table.on_packet(b->packets[i], b->frames[i]);
+      live.store(table.live(), std::memory_order_relaxed);
       b->clear();
       empty.push(std::move(b));
     }
@@ -112,6 +114,7 @@ struct Worker {
   }
 
   flow::FlowTable table;
+  std::atomic<std::size_t> live{0};  // for the progress line, read from the reading thread
   Channel full;   // reader → worker
   Channel empty;  // worker → reader
   std::unique_ptr<Batch> filling;
@@ -194,26 +197,31 @@ int run_audit(const AuditOptions& options) {
   capture::Frame frame;
   std::uint64_t frame_number = 0;
 
-  // Shard 0 lives on this thread, beside reading and decoding; shards 1..N-1 on worker threads.
-  // With one thread there are no workers and nothing is batched or copied.
-  const std::size_t shards = stats.threads;
-  flow::FlowTable local(config, dissectors, sinks);
+  // One thread does everything, with nothing batched or copied. With more, this thread only
+  // reads and decodes, and each of threads - 1 workers owns a shard of the flows: reading and
+  // decoding is the larger part of the work, so a shard beside it would make this thread the
+  // one everything waits for.
+  const std::size_t shards = stats.threads == 1 ? 1 : stats.threads - 1;
+  std::unique_ptr<flow::FlowTable> local;
   std::vector<std::unique_ptr<Worker>> workers;
-  for (std::size_t i = 1; i < shards; ++i) {
-    workers.push_back(std::make_unique<Worker>(config, dissectors, sinks));
-    workers.back()->filling = workers.back()->empty.pop();
+  if (stats.threads == 1) {
+    local = std::make_unique<flow::FlowTable>(config, dissectors, sinks);
+  } else {
+    for (std::size_t i = 0; i < shards; ++i) {
+      workers.push_back(std::make_unique<Worker>(config, dissectors, sinks));
+      workers.back()->filling = workers.back()->empty.pop();
+    }
   }
   for (auto& w : workers) w->thread = std::thread([wp = w.get()] { wp->run(); });
   const bool stable = merged.stable();
   while (merged.next(frame)) {
     ++frame_number;
     decoder.decode(frame, [&](const decode::PacketView& p) {
-      const std::size_t shard = shards == 1 ? 0 : shard_of(p, shards);
-      if (shard == 0) {
-        local.on_packet(p, frame_number);
+      if (local) {
+        local->on_packet(p, frame_number);
         return;
       }
-      Worker& w = *workers[shard - 1];
+      Worker& w = *workers[shards == 1 ? 0 : shard_of(p, shards)];
       w.filling->add(p, frame_number, !stable || !inside(p.payload, frame.data));
       if (w.filling->packets.size() == Batch::kPackets) {
         w.filling->seal();
@@ -221,13 +229,17 @@ int run_audit(const AuditOptions& options) {
         w.filling = w.empty.pop();
       }
     });
-    // With several shards only this thread's count is at hand: scaled, it is a fair estimate.
-    if (frame_number % kProgressEvery == 0)
-      progress.update(merged.position(), merged.size(), frame_number, local.live() * shards);
+    if (frame_number % kProgressEvery == 0) {
+      std::size_t live = local ? local->live() : 0;
+      for (const auto& w : workers) live += w->live.load(std::memory_order_relaxed);
+      progress.update(merged.position(), merged.size(), frame_number, live);
+    }
   }
-  local.finish();
-  stats.flows = local.counters();
-  stats.reassembly = local.reassembly_counters();
+  if (local) {
+    local->finish();
+    stats.flows = local->counters();
+    stats.reassembly = local->reassembly_counters();
+  }
   for (auto& w : workers) {
     w->filling->seal();
     w->full.push(std::move(w->filling));
