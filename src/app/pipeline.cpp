@@ -93,32 +93,94 @@ class Channel {
   bool closed_ = false;
 };
 
-struct Worker {
-  static constexpr int kBatchesInFlight = 8;  // bounds the memory between reader and worker
-  Worker(const flow::Config& config, const flow::DissectorTable& dissectors, flow::FlowSink& sink)
-      : table(config, dissectors, sink) {
+// One shard of the flows. On a thread of its own it is fed batches through `full` and gives them
+// back through `empty`; the packets of a batch are at hand ahead of time, so their flows' index
+// entries are loaded a few packets early and the lookups do not wait on memory one after
+// another (about 8 % of the worker's time on the benchmark capture). Inline (one thread in
+// all) each packet goes straight to the table: batching it there cost more than it saved.
+class Worker {
+ public:
+  Worker(const flow::Config& config, const flow::DissectorTable& dissectors, flow::FlowSink& sink,
+         bool threaded)
+      : table_(config, dissectors, sink), threaded_(threaded) {
+    if (!threaded_) return;
     for (int i = 0; i < kBatchesInFlight; ++i) {
       auto b = std::make_unique<Batch>();
       b->packets.reserve(Batch::kPackets);
-      empty.push(std::move(b));
+      empty_.push(std::move(b));
     }
-  }
-  void run() {
-    while (auto b = full.pop()) {
-      for (std::size_t i = 0; i < b->packets.size(); ++i) table.on_packet(b->packets[i], b->frames[i]);
-      live.store(table.live(), std::memory_order_relaxed);
-      b->clear();
-      empty.push(std::move(b));
-    }
-    table.finish();
+    filling_ = empty_.pop();
+    thread_ = std::thread([this] { run(); });
   }
 
-  flow::FlowTable table;
-  std::atomic<std::size_t> live{0};  // for the progress line, read from the reading thread
-  Channel full;   // reader → worker
-  Channel empty;  // worker → reader
-  std::unique_ptr<Batch> filling;
-  std::thread thread;
+  ~Worker() {
+    if (thread_.joinable()) {  // unwinding before finish(): let the thread end
+      full_.close();
+      thread_.join();
+    }
+  }
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // `copy`: the payload will not outlive the reader's next frame.
+  void add(const decode::PacketView& p, std::uint64_t frame, bool copy) {
+    if (!threaded_) {
+      table_.on_packet(p, frame);
+      return;
+    }
+    filling_->add(p, frame, copy);
+    if (filling_->packets.size() == Batch::kPackets) hand_over();
+  }
+  // No more packets: the last batch is processed and every flow ends.
+  void finish() {
+    if (!threaded_) {
+      table_.finish();
+      return;
+    }
+    hand_over();
+    full_.close();
+    thread_.join();
+  }
+  // Flows live now; callable from the reading thread while the worker runs.
+  [[nodiscard]] std::size_t live() const {
+    return threaded_ ? live_.load(std::memory_order_relaxed) : table_.live();
+  }
+  // After finish().
+  [[nodiscard]] const flow::FlowTable& table() const { return table_; }
+
+ private:
+  static constexpr int kBatchesInFlight = 8;  // bounds the memory between reader and worker
+  static constexpr std::size_t kLookahead = 8;
+
+  void hand_over() {
+    filling_->seal();
+    full_.push(std::move(filling_));
+    filling_ = empty_.pop();
+  }
+  void process(Batch& b) {
+    const std::size_t n = b.packets.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i + kLookahead < n) table_.prefetch(b.packets[i + kLookahead]);
+      table_.on_packet(b.packets[i], b.frames[i]);
+    }
+    live_.store(table_.live(), std::memory_order_relaxed);
+    b.clear();
+  }
+  void run() {
+    while (auto b = full_.pop()) {
+      process(*b);
+      empty_.push(std::move(b));
+    }
+    table_.finish();
+  }
+
+  flow::FlowTable table_;
+  const bool threaded_;
+  std::atomic<std::size_t> live_{0};
+  Channel full_;   // reader → worker
+  Channel empty_;  // worker → reader
+  std::unique_ptr<Batch> filling_;
+  std::thread thread_;
 };
 
 // Same shard for both directions of a flow.
@@ -197,58 +259,32 @@ int run_audit(const AuditOptions& options) {
   capture::Frame frame;
   std::uint64_t frame_number = 0;
 
-  // One thread does everything, with nothing batched or copied. With more, this thread only
-  // reads and decodes, and each of threads - 1 workers owns a shard of the flows: reading and
+  // One thread does everything. With more, this thread
+  // only reads and decodes, and each of threads - 1 workers owns a shard of the flows: reading and
   // decoding is the larger part of the work, so a shard beside it would make this thread the
   // one everything waits for.
-  const std::size_t shards = stats.threads == 1 ? 1 : stats.threads - 1;
-  std::unique_ptr<flow::FlowTable> local;
+  const bool threaded = stats.threads > 1;
+  const std::size_t shards = threaded ? stats.threads - 1 : 1;
   std::vector<std::unique_ptr<Worker>> workers;
-  if (stats.threads == 1) {
-    local = std::make_unique<flow::FlowTable>(config, dissectors, sinks);
-  } else {
-    for (std::size_t i = 0; i < shards; ++i) {
-      workers.push_back(std::make_unique<Worker>(config, dissectors, sinks));
-      workers.back()->filling = workers.back()->empty.pop();
-    }
-  }
-  for (auto& w : workers) w->thread = std::thread([wp = w.get()] { wp->run(); });
+  for (std::size_t i = 0; i < shards; ++i)
+    workers.push_back(std::make_unique<Worker>(config, dissectors, sinks, threaded));
   const bool stable = merged.stable();
   while (merged.next(frame)) {
     ++frame_number;
     decoder.decode(frame, [&](const decode::PacketView& p) {
-      if (local) {
-        local->on_packet(p, frame_number);
-        return;
-      }
       Worker& w = *workers[shards == 1 ? 0 : shard_of(p, shards)];
-      w.filling->add(p, frame_number, !stable || !inside(p.payload, frame.data));
-      if (w.filling->packets.size() == Batch::kPackets) {
-        w.filling->seal();
-        w.full.push(std::move(w.filling));
-        w.filling = w.empty.pop();
-      }
+      w.add(p, frame_number, !stable || !inside(p.payload, frame.data));
     });
     if (frame_number % kProgressEvery == 0) {
-      std::size_t live = local ? local->live() : 0;
-      for (const auto& w : workers) live += w->live.load(std::memory_order_relaxed);
+      std::size_t live = 0;
+      for (const auto& w : workers) live += w->live();
       progress.update(merged.position(), merged.size(), frame_number, live);
     }
   }
-  if (local) {
-    local->finish();
-    stats.flows = local->counters();
-    stats.reassembly = local->reassembly_counters();
-  }
   for (auto& w : workers) {
-    w->filling->seal();
-    w->full.push(std::move(w->filling));
-    w->full.close();
-  }
-  for (auto& w : workers) {
-    w->thread.join();
-    stats.flows.merge(w->table.counters());
-    stats.reassembly.merge(w->table.reassembly_counters());
+    w->finish();
+    stats.flows.merge(w->table().counters());
+    stats.reassembly.merge(w->table().reassembly_counters());
   }
   progress.done();
 

@@ -273,8 +273,7 @@ void FlowTable::expire(core::Timestamp now) {
 
 void FlowTable::on_packet(const decode::PacketView& p, std::uint64_t frame_number) {
   expire(p.ts);
-  const bool src_low = p.src <= p.dst;
-  const Key key{src_low ? p.src : p.dst, src_low ? p.dst : p.src, p.ip_proto, p.depth};
+  const Key key = key_of(p);
   const bool tcp = p.ip_proto == decode::ip_proto::kTcp;
 
   std::uint32_t slot;

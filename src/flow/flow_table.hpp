@@ -60,6 +60,8 @@ class FlowTable {
 
   // One decoded packet. `frame_number` is the 1-based number of its frame in the merged input.
   void on_packet(const decode::PacketView& p, std::uint64_t frame_number);
+  // Starts loading what on_packet(p) will look up: for callers that hold packets ahead.
+  void prefetch(const decode::PacketView& p) const { index_.prefetch(key_of(p)); }
   // Ends flows idle for longer than their timeout at packet time `now`.
   void expire(core::Timestamp now);
   // Ends every flow (end of input).
@@ -87,6 +89,10 @@ class FlowTable {
                         k.high.addr.word(1), rest);
     }
   };
+  static Key key_of(const decode::PacketView& p) {
+    const bool src_low = p.src <= p.dst;
+    return Key{src_low ? p.src : p.dst, src_low ? p.dst : p.src, p.ip_proto, p.depth};
+  }
   enum class Lane : std::uint8_t { kTcp, kTcpClosing, kUdp, kOther, kCount };
   static constexpr std::uint32_t kNil = ~0u;
   struct Slot;
