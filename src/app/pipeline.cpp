@@ -18,6 +18,9 @@
 #include "capture/packet_source.hpp"
 #include "core/diagnostics.hpp"
 #include "decode/decoder.hpp"
+#include "dissect/dns.hpp"
+#include "enrich/namer.hpp"
+#include "enrich/resolution_map.hpp"
 #include "flow/flow_table.hpp"
 #include "report/report.hpp"
 
@@ -100,9 +103,9 @@ class Channel {
 // all) each packet goes straight to the table: batching it there cost more than it saved.
 class Worker {
  public:
-  Worker(const flow::Config& config, const flow::DissectorTable& dissectors, flow::FlowSink& sink,
-         bool threaded)
-      : table_(config, dissectors, sink), threaded_(threaded) {
+  Worker(const flow::Config& config, flow::FlowSink& flows, dissect::DnsSink& dns, bool threaded)
+      : table_(config, dissectors_, flows), threaded_(threaded) {
+    dissect::add_dns(dissectors_, dns, dns_counters_);
     if (!threaded_) return;
     for (int i = 0; i < kBatchesInFlight; ++i) {
       auto b = std::make_unique<Batch>();
@@ -147,6 +150,7 @@ class Worker {
   }
   // After finish().
   [[nodiscard]] const flow::FlowTable& table() const { return table_; }
+  [[nodiscard]] const core::Counters<dissect::DnsCounter>& dns_counters() const { return dns_counters_; }
 
  private:
   static constexpr int kBatchesInFlight = 8;  // bounds the memory between reader and worker
@@ -174,6 +178,9 @@ class Worker {
     table_.finish();
   }
 
+  // The dissectors are the worker's own, so their counters need no locks.
+  core::Counters<dissect::DnsCounter> dns_counters_;
+  flow::DissectorTable dissectors_;
   flow::FlowTable table_;
   const bool threaded_;
   std::atomic<std::size_t> live_{0};
@@ -252,8 +259,19 @@ int run_audit(const AuditOptions& options) {
   for (auto& s : owned) sinks.add(s.get());
 
   const flow::Config config;
-  const flow::DissectorTable dissectors;  // the dissectors arrive with the next stages
   decode::Decoder decoder(diag, apps);
+  // Flows and DNS transactions pass through naming on their way to the sinks.
+  enrich::ResolutionMap resolutions;
+  enrich::Namer namer(resolutions, sinks, sinks);
+  std::vector<std::size_t> names_taken(opened.size(), 0);
+  // Names from pcapng NRB blocks, as the readers come across them.
+  const auto take_names = [&] {
+    for (std::size_t i = 0; i < opened.size(); ++i) {
+      const auto& names = opened[i]->names();
+      for (; names_taken[i] < names.size(); ++names_taken[i])
+        resolutions.add_known(names[names_taken[i]].addr, names[names_taken[i]].name);
+    }
+  };
   capture::MergedSource merged(std::move(sources));
   Progress progress(stderr, !options.quiet);
   capture::Frame frame;
@@ -267,10 +285,11 @@ int run_audit(const AuditOptions& options) {
   const std::size_t shards = threaded ? stats.threads - 1 : 1;
   std::vector<std::unique_ptr<Worker>> workers;
   for (std::size_t i = 0; i < shards; ++i)
-    workers.push_back(std::make_unique<Worker>(config, dissectors, sinks, threaded));
+    workers.push_back(std::make_unique<Worker>(config, namer, namer, threaded));
   const bool stable = merged.stable();
   while (merged.next(frame)) {
     ++frame_number;
+    take_names();
     decoder.decode(frame, [&](const decode::PacketView& p) {
       Worker& w = *workers[shards == 1 ? 0 : shard_of(p, shards)];
       w.add(p, frame_number, !stable || !inside(p.payload, frame.data));
@@ -281,11 +300,14 @@ int run_audit(const AuditOptions& options) {
       progress.update(merged.position(), merged.size(), frame_number, live);
     }
   }
+  take_names();  // an NRB after the last packet still names the flows that end now
   for (auto& w : workers) {
     w->finish();
     stats.flows.merge(w->table().counters());
     stats.reassembly.merge(w->table().reassembly_counters());
+    stats.dns.merge(w->dns_counters());
   }
+  stats.resolutions_dropped = resolutions.dropped();
   progress.done();
 
   stats.frames = frame_number;

@@ -4,7 +4,9 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/app.hpp"
 #include "core/ip_address.hpp"
@@ -32,6 +34,11 @@ enum class EndReason : std::uint8_t {
 };
 std::string_view to_string(EndReason r);
 
+// Where a flow's name came from, best first: what the client said in the flow itself (TLS SNI,
+// QUIC's ClientHello, HTTP Host), then what its client resolved to the server's address.
+enum class NameSource : std::uint8_t { kNone, kSni, kQuic, kHttp, kDns };
+std::string_view to_string(NameSource s);
+
 struct FlowRecord {
   // Unique in a run and stable across runs and thread counts: 8 × the number of the flow's
   // first frame in the merged input (1-based, as Wireshark numbers frames) + its tunnel depth.
@@ -48,6 +55,11 @@ struct FlowRecord {
   TcpState tcp_state = TcpState::kNone;
   EndReason end_reason = EndReason::kEndOfInput;
   core::AppId app = core::kNoApp;  // the first app the capture named for this flow
+  std::string name;                // the name the flow is best known by; "" if none
+  NameSource name_source = NameSource::kNone;
+  std::vector<std::string> names;  // every name seen for it, `name` first (bounded)
 };
+
+inline constexpr std::size_t kMaxFlowNames = 16;
 
 }  // namespace tattle::flow

@@ -37,6 +37,17 @@ std::string_view to_string(TcpState s) {
   return "";
 }
 
+std::string_view to_string(NameSource s) {
+  switch (s) {
+    case NameSource::kNone: return "none";
+    case NameSource::kSni: return "sni";
+    case NameSource::kQuic: return "quic";
+    case NameSource::kHttp: return "http";
+    case NameSource::kDns: return "dns";
+  }
+  return "none";
+}
+
 std::string_view to_string(EndReason r) {
   switch (r) {
     case EndReason::kIdle: return "idle";

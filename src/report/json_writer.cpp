@@ -1,28 +1,14 @@
 #include "report/json_writer.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace tattle::report {
-
-void JsonWriter::separate() {
-  if (after_key_) {
-    after_key_ = false;
-    return;
-  }
-  if (!has_member_.empty()) {
-    if (has_member_.back()) buf_.push_back(',');
-    has_member_.back() = true;
-  }
-  if (break_pending_) {
-    buf_.push_back('\n');
-    break_pending_ = false;
-  }
-}
 
 void JsonWriter::begin_object() {
   separate();
   buf_.push_back('{');
-  has_member_.push_back(false);
+  has_member_.push_back(0);
 }
 
 void JsonWriter::end_object() {
@@ -34,7 +20,7 @@ void JsonWriter::end_object() {
 void JsonWriter::begin_array() {
   separate();
   buf_.push_back('[');
-  has_member_.push_back(false);
+  has_member_.push_back(0);
 }
 
 void JsonWriter::end_array() {
@@ -70,6 +56,15 @@ void JsonWriter::value(std::int64_t v) {
   buf_.append(text.data(), text.data() + text.size());
 }
 
+void JsonWriter::value(double v) {
+  if (!std::isfinite(v)) {
+    null();
+    return;
+  }
+  separate();
+  fmt::format_to(std::back_inserter(buf_), "{}", v);
+}
+
 void JsonWriter::value(bool v) {
   separate();
   const std::string_view s = v ? "true" : "false";
@@ -82,7 +77,21 @@ void JsonWriter::null() {
   buf_.append(s.data(), s.data() + s.size());
 }
 
+bool JsonWriter::splice(std::FILE* items) {
+  if (std::fseek(items, 0, SEEK_END) != 0) return false;
+  const long size = std::ftell(items);
+  if (size <= 0) return size == 0;
+  std::rewind(items);
+  separate();
+  flush();
+  char chunk[1 << 16];
+  std::size_t n;
+  while ((n = std::fread(chunk, 1, sizeof chunk, items)) > 0) std::fwrite(chunk, 1, n, out_);
+  return std::ferror(items) == 0;
+}
+
 bool JsonWriter::flush() {
+  if (out_ == nullptr) return false;
   if (buf_.size() > 0) {
     const std::size_t n = std::fwrite(buf_.data(), 1, buf_.size(), out_);
     buf_.clear();

@@ -15,7 +15,8 @@ namespace tattle::report {
 
 class JsonWriter {
  public:
-  // `out` stays owned by the caller; the writer buffers and flushes it.
+  // `out` stays owned by the caller; the writer buffers and flushes it. A null `out` takes
+  // nothing (flush() is false).
   explicit JsonWriter(std::FILE* out) : out_(out) {}
   ~JsonWriter() { flush(); }
   JsonWriter(const JsonWriter&) = delete;
@@ -34,6 +35,8 @@ class JsonWriter {
   void value(std::uint32_t v) { value(static_cast<std::uint64_t>(v)); }
   void value(int v) { value(static_cast<std::int64_t>(v)); }
   void value(bool v);
+  // The shortest text that reads back as `v`; null when it is not finite (JSON has no NaN).
+  void value(double v);
   void null();
   // key(k) then value(v).
   template <class T>
@@ -46,6 +49,13 @@ class JsonWriter {
   // A line break before the next value, after its separating comma: one array item per line.
   void break_before_next() { break_pending_ = true; }
 
+  // Values written next are items of an array that another writer holds open: separated by
+  // commas, without brackets. That writer takes them with splice().
+  void begin_items() { has_member_.push_back(0); }
+  // Appends, as further items of the array open here, what a begin_items() writer wrote to
+  // `items` (rewound and read to its end). False if reading it failed.
+  bool splice(std::FILE* items);
+
   // Writes the buffer out; false if the stream reported an error.
   bool flush();
 
@@ -53,14 +63,29 @@ class JsonWriter {
   static void quote(fmt::memory_buffer& out, std::string_view s);
 
  private:
-  void separate();
+  // Before a value or key: the comma after an earlier member, and a pending line break. Inline:
+  // it runs for every value of every flow.
+  void separate() {
+    if (after_key_) {
+      after_key_ = false;
+      return;
+    }
+    if (!has_member_.empty()) {
+      if (has_member_.back() != 0) buf_.push_back(',');
+      has_member_.back() = 1;
+    }
+    if (break_pending_) {
+      buf_.push_back('\n');
+      break_pending_ = false;
+    }
+  }
   void maybe_flush() {
     if (buf_.size() > (1 << 16)) flush();
   }
 
   std::FILE* out_;
   fmt::memory_buffer buf_;
-  std::vector<bool> has_member_;  // per open container: something written already
+  std::vector<std::uint8_t> has_member_;  // per open container: something written already
   bool after_key_ = false;
   bool break_pending_ = false;
 };

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <limits>
 #include <string>
 
 namespace tattle::report {
@@ -12,6 +14,22 @@ std::string json_quoted(std::string_view s) {
   fmt::memory_buffer b;
   JsonWriter::quote(b, s);
   return fmt::to_string(b);
+}
+
+// What `write` makes a JsonWriter put out.
+template <class F>
+std::string written(F&& write) {
+  char* data = nullptr;
+  std::size_t size = 0;
+  std::FILE* f = open_memstream(&data, &size);
+  {
+    JsonWriter w(f);
+    write(w);
+  }
+  std::fclose(f);
+  std::string out(data, size);
+  std::free(data);
+  return out;
 }
 
 TEST(JsonWriter, EscapesPerRfc8259) {
@@ -30,42 +48,67 @@ TEST(JsonWriter, KeepsValidUtf8AndReplacesInvalid) {
 }
 
 TEST(JsonWriter, SeparatesMembersAndElements) {
-  char* data = nullptr;
-  std::size_t size = 0;
-  std::FILE* f = open_memstream(&data, &size);
+  EXPECT_EQ(written([](JsonWriter& w) {
+              w.begin_object();
+              w.key("a");
+              w.value(std::uint64_t{1});
+              w.key("b");
+              w.begin_array();
+              w.value("x");
+              w.null();
+              w.value(true);
+              w.begin_object();
+              w.end_object();
+              w.end_array();
+              w.key("c");
+              w.value(std::int64_t{-2});
+              w.end_object();
+            }),
+            R"({"a":1,"b":["x",null,true,{}],"c":-2})");
+  EXPECT_EQ(written([](JsonWriter& w) {
+              w.begin_array();
+              w.break_before_next();
+              w.value("a");
+              w.break_before_next();
+              w.value("b");
+              w.end_array();
+            }),
+            "[\n\"a\",\n\"b\"]");
+}
+
+TEST(JsonWriter, WritesShortestDoublesAndNullForNan) {
+  EXPECT_EQ(written([](JsonWriter& w) {
+              w.begin_array();
+              w.value(0.000353);
+              w.value(2.5);
+              w.value(std::numeric_limits<double>::quiet_NaN());
+              w.end_array();
+            }),
+            "[0.000353,2.5,null]");
+}
+
+TEST(JsonWriter, SplicesItemsWrittenElsewhere) {
+  std::FILE* spool = std::tmpfile();
+  ASSERT_NE(spool, nullptr);
   {
-    JsonWriter w(f);
-    w.begin_object();
-    w.key("a");
-    w.value(std::uint64_t{1});
-    w.key("b");
-    w.begin_array();
-    w.value("x");
-    w.null();
-    w.value(true);
-    w.begin_object();
-    w.end_object();
-    w.end_array();
-    w.key("c");
-    w.value(std::int64_t{-2});
-    w.end_object();
+    JsonWriter items(spool);
+    items.begin_items();
+    items.value("a");
+    items.value(std::uint64_t{2});
+    items.flush();
   }
-  std::fclose(f);
-  EXPECT_EQ(std::string(data, size), R"({"a":1,"b":["x",null,true,{}],"c":-2})");
-  std::free(data);
-  f = open_memstream(&data, &size);
-  {
-    JsonWriter w(f);
-    w.begin_array();
-    w.break_before_next();
-    w.value("a");
-    w.break_before_next();
-    w.value("b");
-    w.end_array();
-  }
-  std::fclose(f);
-  EXPECT_EQ(std::string(data, size), "[\n\"a\",\n\"b\"]");
-  std::free(data);
+  EXPECT_EQ(written([&](JsonWriter& w) {
+              w.begin_object();
+              w.key("x");
+              w.begin_array();
+              w.value("first");
+              EXPECT_TRUE(w.splice(spool));
+              w.value("last");
+              w.end_array();
+              w.end_object();
+            }),
+            R"({"x":["first","a",2,"last"]})");
+  std::fclose(spool);
 }
 
 }  // namespace

@@ -115,14 +115,23 @@ std::string_view proto_name(std::uint8_t ip_proto) {
   }
 }
 
-void write_flow(JsonWriter& w, const flow::FlowRecord& f, const core::AppRegistry& apps) {
+void write_flow(JsonWriter& w, const flow::FlowRecord& f, const core::AppRegistry& apps, std::string_view type) {
   w.begin_object();
+  if (!type.empty()) w.member("type", type);
   w.member("id", f.id);
   w.key("proto");
   if (const auto name = proto_name(f.ip_proto); !name.empty()) w.value(name);
   else w.value(std::to_string(f.ip_proto));
   w.member("client", core::text(f.client).view());
   w.member("server", core::text(f.server).view());
+  w.key("name");
+  if (f.name.empty()) w.null();
+  else w.value(f.name);
+  w.member("name_source", flow::to_string(f.name_source));
+  w.key("names");
+  w.begin_array();
+  for (const auto& n : f.names) w.value(n);
+  w.end_array();
   w.member("start", core::iso8601_text(f.start).view());
   w.member("end", core::iso8601_text(f.end).view());
   w.member("first_packet", f.first_from_server ? "server" : "client");
@@ -144,7 +153,65 @@ void write_flow(JsonWriter& w, const flow::FlowRecord& f, const core::AppRegistr
   w.end_object();
 }
 
-JsonReport::JsonReport(std::FILE* out, const core::AppRegistry& apps) : writer_(out), apps_(apps) {
+namespace {
+std::string rcode_name(std::uint8_t rcode) {
+  static constexpr std::string_view kNames[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"};
+  if (rcode < std::size(kNames)) return std::string(kNames[rcode]);
+  return fmt::format("RCODE{}", rcode);
+}
+}  // namespace
+
+void write_dns(JsonWriter& w, const dissect::DnsTransaction& t, std::string_view type) {
+  w.begin_object();
+  if (!type.empty()) w.member("type", type);
+  w.member("time", core::iso8601_text(t.time).view());
+  w.member("flow", t.flow_id);
+  w.member("proto", proto_name(t.ip_proto));
+  w.member("client", core::text(t.client).view());
+  w.member("server", core::text(t.server).view());
+  w.member("id", static_cast<std::uint64_t>(t.id));
+  w.member("qname", t.qname);
+  w.member("qtype", dissect::dns_type_name(t.qtype));
+  if (!t.more_questions.empty()) {
+    w.key("more_questions");
+    w.begin_array();
+    for (const auto& q : t.more_questions) {
+      w.begin_object();
+      w.member("name", q.name);
+      w.member("type", dissect::dns_type_name(q.type));
+      w.end_object();
+    }
+    w.end_array();
+  }
+  w.key("rcode");
+  if (t.answered) w.value(rcode_name(t.rcode));
+  else w.null();
+  w.key("rtt");
+  if (t.answered && t.response_time >= t.time) w.value(static_cast<double>(t.response_time.ns - t.time.ns) / 1e9);
+  else w.null();
+  w.key("answers");
+  w.begin_array();
+  for (const auto& a : t.answers) {
+    w.begin_object();
+    w.member("name", a.name);
+    w.member("type", dissect::dns_type_name(a.type));
+    w.member("ttl", a.ttl);
+    if (!a.target.empty()) w.member("target", a.target);
+    if (!a.addresses.empty()) {
+      w.key("addresses");
+      w.begin_array();
+      for (const auto& addr : a.addresses) w.value(core::text(addr).view());
+      w.end_array();
+    }
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+}
+
+JsonReport::JsonReport(std::FILE* out, const core::AppRegistry& apps)
+    : writer_(out), apps_(apps), spool_(std::tmpfile()), dns_(spool_.get()) {
+  dns_.begin_items();
   writer_.begin_object();
   writer_.member("schema", kSchema);
   writer_.key("tool");
@@ -161,7 +228,19 @@ void JsonReport::on_flow(const flow::FlowRecord& f) {
   write_flow(writer_, f, apps_);
 }
 
+void JsonReport::on_dns(const dissect::DnsTransaction& t) {
+  if (spool_ == nullptr) return;
+  dns_.break_before_next();
+  write_dns(dns_, t);
+}
+
 void JsonReport::finish(const RunStats& s) {
+  writer_.end_array();
+  writer_.break_before_next();
+  writer_.key("dns");
+  writer_.begin_array();
+  if (spool_ == nullptr || !dns_.flush() || !writer_.splice(spool_.get()))
+    fmt::print(stderr, "tattle: the DNS transactions could not be kept for the report (temporary file)\n");
   writer_.end_array();
   writer_.break_before_next();
   writer_.key("inputs");
@@ -188,6 +267,9 @@ void JsonReport::finish(const RunStats& s) {
   write_counters(writer_, s.reassembly);
   writer_.key("flows");
   write_counters(writer_, s.flows);
+  writer_.key("dns");
+  write_counters(writer_, s.dns);
+  writer_.member("resolutions_dropped", s.resolutions_dropped);
   writer_.end_object();
   writer_.end_object();
   writer_.newline();
@@ -195,7 +277,12 @@ void JsonReport::finish(const RunStats& s) {
 }
 
 void NdjsonSink::on_flow(const flow::FlowRecord& f) {
-  write_flow(writer_, f, apps_);
+  write_flow(writer_, f, apps_, "flow");
+  writer_.newline();
+}
+
+void NdjsonSink::on_dns(const dissect::DnsTransaction& t) {
+  write_dns(writer_, t, "dns");
   writer_.newline();
 }
 
@@ -221,6 +308,7 @@ std::string human_bytes(std::uint64_t n) {
 
 void TextSummary::on_flow(const flow::FlowRecord& f) {
   ++flows_;
+  if (!f.name.empty()) ++named_;
   bytes_ += total_bytes(f);
   if (f.app != core::kNoApp) {
     auto it = std::find_if(app_flows_.begin(), app_flows_.end(),
@@ -254,6 +342,7 @@ void TextSummary::finish(const RunStats& s) {
   fmt::print(out_, "\n{} flows ({} tcp, {} udp, {} other), {} on the wire\n", flows_,
              s.flows[flow::FlowCounter::kTcpFlows], s.flows[flow::FlowCounter::kUdpFlows],
              s.flows[flow::FlowCounter::kOtherFlows], human_bytes(bytes_));
+  fmt::print(out_, "{} DNS transactions; {} of the flows named\n", dns_, named_);
   std::sort(top_.begin(), top_.end(), more_bytes);
   if (!top_.empty()) {
     fmt::print(out_, "\nTop flows by bytes:\n");
@@ -263,7 +352,8 @@ void TextSummary::finish(const RunStats& s) {
       const auto name = proto_name(f.ip_proto);
       fmt::print(out_, "  {:<5} {:<46} {:<46} {:>9} {:>10} {:>10}  {}\n",
                  name.empty() ? std::to_string(f.ip_proto) : std::string(name), endpoint_text(f, f.client),
-                 endpoint_text(f, f.server), f.packets[0] + f.packets[1], human_bytes(f.bytes[0]),
+                 f.name.empty() ? endpoint_text(f, f.server) : fmt::format("{} ({})", f.name, endpoint_text(f, f.server)),
+                 f.packets[0] + f.packets[1], human_bytes(f.bytes[0]),
                  human_bytes(f.bytes[1]), apps_.display_name(f.app));
     }
   }

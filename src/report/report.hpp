@@ -14,6 +14,7 @@
 #include "core/app.hpp"
 #include "core/diagnostics.hpp"
 #include "decode/decoder.hpp"
+#include "dissect/dns.hpp"
 #include "flow/flow_table.hpp"
 #include "report/json_writer.hpp"
 
@@ -36,40 +37,54 @@ struct RunStats {
   std::vector<std::pair<std::uint32_t, std::uint64_t>> unknown_link_types;
   core::Counters<flow::FlowCounter> flows;
   core::Counters<reassembly::ReassemblyCounter> reassembly;
+  core::Counters<dissect::DnsCounter> dns;
+  std::uint64_t resolutions_dropped = 0;  // DNS answers the resolution map had no room for
   std::uint64_t warnings = 0;
   std::uint64_t apps = 0;          // distinct apps the captures named
   std::uint64_t apps_dropped = 0;  // beyond core::AppRegistry::kMaxApps
   unsigned threads = 1;
 };
 
-// A flow's JSON object (the "flows" items of docs/schema.md).
-void write_flow(JsonWriter& w, const flow::FlowRecord& f, const core::AppRegistry& apps);
+// A flow's JSON object (the "flows" items of docs/schema.md); with `type`, NDJSON's "type"
+// member first.
+void write_flow(JsonWriter& w, const flow::FlowRecord& f, const core::AppRegistry& apps,
+                std::string_view type = {});
+// A DNS transaction's JSON object (the "dns" items of docs/schema.md), `type` as above.
+void write_dns(JsonWriter& w, const dissect::DnsTransaction& t, std::string_view type = {});
 std::string_view proto_name(std::uint8_t ip_proto);
 
-class RunSink : public flow::FlowSink {
+class RunSink : public flow::FlowSink, public dissect::DnsSink {
  public:
+  void on_dns(const dissect::DnsTransaction&) override {}
   // The run is over: write whatever comes after the flows.
   virtual void finish(const RunStats& stats) = 0;
 };
 
+// DNS transactions arrive between flows while the "flows" array is being written: they are
+// spooled to a temporary file and copied into "dns" at the end, so memory stays bounded.
 class JsonReport final : public RunSink {
  public:
   JsonReport(std::FILE* out, const core::AppRegistry& apps);
   void on_flow(const flow::FlowRecord& f) override;
+  void on_dns(const dissect::DnsTransaction& t) override;
   void finish(const RunStats& stats) override;
-  [[nodiscard]] bool ok() { return writer_.flush(); }
 
  private:
   JsonWriter writer_;
   const core::AppRegistry& apps_;
+  struct Close {
+    void operator()(std::FILE* f) const { std::fclose(f); }
+  };
+  std::unique_ptr<std::FILE, Close> spool_;  // null if no temporary file could be made
+  JsonWriter dns_;                           // writes to spool_, so it is destroyed first
 };
 
 class NdjsonSink final : public RunSink {
  public:
   NdjsonSink(std::FILE* out, const core::AppRegistry& apps) : writer_(out), apps_(apps) {}
   void on_flow(const flow::FlowRecord& f) override;
+  void on_dns(const dissect::DnsTransaction& t) override;
   void finish(const RunStats&) override { writer_.flush(); }
-  [[nodiscard]] bool ok() { return writer_.flush(); }
 
  private:
   JsonWriter writer_;
@@ -83,10 +98,13 @@ class TextSummary final : public RunSink {
   static constexpr std::size_t kTopFlows = 15;
   TextSummary(std::FILE* out, const core::AppRegistry& apps) : out_(out), apps_(apps) {}
   void on_flow(const flow::FlowRecord& f) override;
+  void on_dns(const dissect::DnsTransaction&) override { ++dns_; }
   void finish(const RunStats& stats) override;
 
  private:
   std::FILE* out_;
+  std::uint64_t dns_ = 0;
+  std::uint64_t named_ = 0;  // flows with a name
   const core::AppRegistry& apps_;
   std::vector<flow::FlowRecord> top_;  // a min-heap on total bytes
   std::uint64_t flows_ = 0;
@@ -101,6 +119,10 @@ class Fanout final : public RunSink {
   void on_flow(const flow::FlowRecord& f) override {
     const std::lock_guard lock(mutex_);
     for (auto* s : sinks_) s->on_flow(f);
+  }
+  void on_dns(const dissect::DnsTransaction& t) override {
+    const std::lock_guard lock(mutex_);
+    for (auto* s : sinks_) s->on_dns(t);
   }
   void finish(const RunStats& stats) override {
     for (auto* s : sinks_) s->finish(stats);

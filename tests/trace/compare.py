@@ -3,7 +3,8 @@
 
 For every capture: the packet count must equal `capinfos -c -M`, and the TCP and UDP flow
 tables must agree with `tshark -q -z conv,tcp -z conv,udp` (endpoints, frames and bytes each
-way), both run at test time. Conversations are compared per endpoint pair, so a 5-tuple that
+way), and every DNS question name and A/AAAA answer address with tshark's DNS dissector, all
+run at test time. Conversations are compared per endpoint pair, so a 5-tuple that
 tattle splits into several flows over time (idle timeouts, port reuse) is summed first.
 
 One difference is tshark's way of counting, not a disagreement, and is reconciled rather than
@@ -152,6 +153,7 @@ def compare(path, tattle):
     theirs_packets = capinfos_packets(path)
     if theirs_packets is not None and ours_packets != theirs_packets:
         problems.append(f"packets: tattle {ours_packets}, capinfos {theirs_packets}")
+    problems += compare_dns(path, report)
     ours, theirs = tattle_conversations(report), tshark_conversations(path)
     for key in sorted(set(ours) | set(theirs), key=str):
         proto, pair = key
@@ -169,6 +171,64 @@ def compare(path, tattle):
                 mine = tshark_size(ours[key][(src, dst, "bytes")])
                 if mine != value:
                     problems.append(f"{name}: bytes {src}->{dst}: tattle {mine}, tshark {value}")
+    return problems
+
+
+DNS_FILTER = "(dns || mdns) && (udp.port in {53, 5353} || tcp.port in {53, 5353})"
+
+
+def dns_names(layer, names, addrs):
+    """Collects question names and A/AAAA answer addresses from one tshark dns/mdns layer."""
+    for q in (layer.get("Queries") or {}).values():
+        if isinstance(q, dict) and "dns.qry.name" in q:
+            names.add(q["dns.qry.name"])
+    for a in (layer.get("Answers") or {}).values():
+        if isinstance(a, dict):
+            for field in ("dns.a", "dns.aaaa"):
+                if field in a:
+                    addrs.add(a[field])
+
+
+def tshark_dns(path):
+    out = subprocess.run(["tshark", "-n", "-r", path, "-Y", DNS_FILTER, "-T", "json"],
+                         capture_output=True, text=True, timeout=600)
+    if out.returncode != 0:
+        raise RuntimeError(f"tshark failed on {path}: {out.stderr.strip()[-300:]}")
+    names, addrs = set(), set()
+    for packet in json.loads(out.stdout or "[]"):
+        layers = packet["_source"]["layers"]
+        for proto in ("dns", "mdns"):
+            layer = layers.get(proto)
+            for item in layer if isinstance(layer, list) else [layer]:
+                if isinstance(item, dict):
+                    dns_names(item, names, addrs)
+    return names, addrs
+
+
+def tattle_dns(report):
+    names, addrs = set(), set()
+    for t in report["dns"]:
+        if t["qname"]:
+            names.add(t["qname"])
+        names.update(q["name"] for q in t.get("more_questions", []))
+        for a in t["answers"]:
+            if a["type"] in ("A", "AAAA"):
+                addrs.update(a.get("addresses", []))
+    return names, addrs
+
+
+def compare_dns(path, report):
+    """Every DNS question name and A/AAAA answer must be tshark's, and the reverse."""
+    problems = []
+    ours_names, ours_addrs = tattle_dns(report)
+    theirs_names, theirs_addrs = tshark_dns(path)
+    # tshark writes the root as "<Root>" where tattle uses the zone-file "."
+    theirs_names = {"." if n == "<Root>" else n for n in theirs_names}
+    for what, ours, theirs in (("DNS name", ours_names, theirs_names), ("DNS address", ours_addrs, theirs_addrs)):
+        for x in sorted(ours - theirs):
+            problems.append(f"{what} {x}: only tattle has it")
+        for x in sorted(theirs - ours):
+            problems.append(f"{what} {x}: only tshark has it")
     return problems
 
 

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the dissector fuzz targets (fuzz/corpus/dns/).
+
+Every message is built here from fields; nothing is copied from captures. Run from anywhere:
+    python3 fuzz/gen_dissect_corpus.py
+"""
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def name(dotted):
+    out = b""
+    for label in dotted.split(".") if dotted else []:
+        out += bytes([len(label)]) + label.encode()
+    return out + b"\0"
+
+
+def header(ident, flags, qd, an, ns=0, ar=0):
+    return struct.pack("!HHHHHH", ident, flags, qd, an, ns, ar)
+
+
+def question(dotted, qtype=1, qclass=1):
+    return name(dotted) + struct.pack("!HH", qtype, qclass)
+
+
+def rr(owner, rtype, rdata, ttl=300):
+    return owner + struct.pack("!HHIH", rtype, 1, ttl, len(rdata)) + rdata
+
+
+PTR_Q = b"\xc0\x0c"  # the first question's name
+
+
+def messages():
+    yield "query_a", header(0x1234, 0x0100, 1, 0) + question("www.example.com")
+    cname_target = name("edge.cdn.example")
+    m = header(0x1234, 0x8180, 1, 2) + question("www.example.com")
+    m += rr(PTR_Q, 5, cname_target)
+    edge = len(m) - len(cname_target)
+    m += rr(struct.pack("!H", 0xC000 | edge), 1, bytes([192, 0, 2, 7]))
+    yield "response_cname_a", m
+    yield "response_aaaa", (header(7, 0x8180, 1, 1) + question("v6.example", 28)
+                            + rr(PTR_Q, 28, bytes.fromhex("20010db8000000000000000000000001")))
+    svc = struct.pack("!H", 1) + b"\0" + struct.pack("!HH", 1, 3) + b"\x02h2"
+    svc += struct.pack("!HH", 4, 8) + bytes([192, 0, 2, 1, 192, 0, 2, 2])
+    svc += struct.pack("!HH", 6, 16) + bytes.fromhex("20010db8000000000000000000000002")
+    yield "response_https", header(9, 0x8180, 1, 1) + question("example.com", 65) + rr(PTR_Q, 65, svc)
+    yield "response_mx_ptr", (header(10, 0x8180, 1, 2) + question("example.org", 15)
+                              + rr(PTR_Q, 15, struct.pack("!H", 10) + name("mail.example.org"))
+                              + rr(PTR_Q, 12, name("host.example.org")))
+    yield "nxdomain", header(11, 0x8183, 1, 0) + question("nosuch.example")
+    mdns = header(0, 0x0000, 3, 0)
+    for q in ("_ipp._tcp.local", "_ipps._tcp.local", "printer.local"):
+        mdns += question(q, 12, 0x8001)
+    yield "mdns_questions", mdns
+    yield "pointer_loop", header(1, 0x0100, 1, 0) + b"\xc0\x0c" + struct.pack("!HH", 1, 1)
+    yield "truncated_answer", (header(12, 0x8180, 1, 1) + question("cut.example") + rr(PTR_Q, 1, b"\x01\x02\x03\x04"))[:-2]
+    yield "odd_labels", header(13, 0x0100, 1, 0) + b"\x03a.\x07\x02b \x00" + struct.pack("!HH", 1, 1)
+
+
+def main():
+    d = os.path.join(HERE, "corpus", "dns")
+    os.makedirs(d, exist_ok=True)
+    for label, m in messages():
+        with open(os.path.join(d, label), "wb") as f:
+            f.write(m)
+        # The same message as DNS over TCP frames it, twice in a row.
+        framed = struct.pack("!H", len(m)) + m
+        with open(os.path.join(d, label + ".tcp"), "wb") as f:
+            f.write(framed + framed)
+
+
+if __name__ == "__main__":
+    main()

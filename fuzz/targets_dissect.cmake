@@ -1,0 +1,2 @@
+# Dissect stage: one target per dissector.
+tattle_fuzz_target(dns DEPS tattle_dissect)

@@ -1,0 +1,204 @@
+#include "dissect/dns_message.hpp"
+
+#include <fmt/format.h>
+
+namespace tattle::dissect {
+
+std::string dns_type_name(std::uint16_t type) {
+  switch (type) {
+    case dns_type::kA: return "A";
+    case dns_type::kNs: return "NS";
+    case dns_type::kCname: return "CNAME";
+    case 6: return "SOA";
+    case dns_type::kPtr: return "PTR";
+    case dns_type::kMx: return "MX";
+    case 16: return "TXT";
+    case dns_type::kAaaa: return "AAAA";
+    case 33: return "SRV";
+    case 41: return "OPT";
+    case dns_type::kSvcb: return "SVCB";
+    case dns_type::kHttps: return "HTTPS";
+    case 255: return "ANY";
+    default: return fmt::format("TYPE{}", type);
+  }
+}
+
+namespace {
+
+constexpr std::size_t kMaxNameWire = 255;  // RFC 1035 §2.3.4
+// Real compression needs a few jumps per name; the bound keeps a message of pointers to
+// pointers from costing more than a few hundred steps per name.
+constexpr int kMaxJumps = 64;
+
+void append_label(std::string& out, core::Bytes label) {
+  for (const std::uint8_t c : label) {
+    if (c > 0x20 && c < 0x7f && c != '.' && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('\\');
+      out.push_back(static_cast<char>('0' + c / 100));
+      out.push_back(static_cast<char>('0' + c / 10 % 10));
+      out.push_back(static_cast<char>('0' + c % 10));
+    }
+  }
+}
+
+// Reads the name at `pos` in `msg` into `out`; `pos` moves past it (past its first pointer when
+// it is compressed). Every pointer must point before the labels that led to it, so the walk
+// always ends.
+bool read_name(core::Bytes msg, std::size_t& pos, std::string& out) {
+  out.clear();
+  std::size_t p = pos;
+  std::size_t segment = p;  // where the labels being read started
+  std::size_t wire = 1;     // the root label
+  bool jumped = false;
+  for (int jumps = 0;;) {
+    if (p >= msg.size()) return false;
+    const std::uint8_t len = msg[p];
+    if ((len & 0xc0) == 0xc0) {
+      if (p + 1 >= msg.size() || ++jumps > kMaxJumps) return false;
+      const std::size_t target = static_cast<std::size_t>(len & 0x3f) << 8 | msg[p + 1];
+      if (target >= segment) return false;
+      if (!jumped) pos = p + 2;
+      jumped = true;
+      p = segment = target;
+      continue;
+    }
+    if ((len & 0xc0) != 0) return false;  // extended and reserved label types (RFC 6891 §5)
+    if (len == 0) {
+      if (!jumped) pos = p + 1;
+      break;
+    }
+    wire += 1u + len;
+    if (wire > kMaxNameWire || p + 1 + len > msg.size()) return false;
+    if (!out.empty()) out.push_back('.');
+    append_label(out, msg.subspan(p + 1, len));
+    p += 1u + len;
+  }
+  if (out.empty()) out.push_back('.');
+  return true;
+}
+
+bool read_name(core::Bytes msg, core::ByteReader& r, std::string& out) {
+  std::size_t pos = r.offset();
+  if (!read_name(msg, pos, out)) return false;
+  return r.skip(pos - r.offset());
+}
+
+// Fills a record's target and addresses from its data; false when the data is not what the
+// type says it is (the record is then kept with its type alone).
+bool read_rdata(core::Bytes msg, std::size_t at, core::Bytes rdata, DnsAnswer& a) {
+  core::ByteReader r(rdata);
+  switch (a.type) {
+    case dns_type::kA:
+      if (rdata.size() != 4) return false;
+      a.addresses.push_back(core::IpAddress::v4(rdata.first<4>()));
+      return true;
+    case dns_type::kAaaa:
+      if (rdata.size() != 16) return false;
+      a.addresses.push_back(core::IpAddress::v6(rdata.first<16>()));
+      return true;
+    case dns_type::kCname:
+    case dns_type::kPtr:
+    case dns_type::kNs: {
+      // Compressed names point into the whole message, so they are read from there.
+      std::size_t pos = at;
+      return read_name(msg.first(at + rdata.size()), pos, a.target);
+    }
+    case dns_type::kMx: {
+      std::size_t pos = at + 2;
+      return rdata.size() > 2 && read_name(msg.first(at + rdata.size()), pos, a.target);
+    }
+    case dns_type::kSvcb:
+    case dns_type::kHttps: {
+      r.u16be();  // SvcPriority
+      std::size_t pos = at + 2;
+      if (!r.ok() || !read_name(msg.first(at + rdata.size()), pos, a.target)) return false;
+      r.skip(pos - at - 2);
+      while (r.ok() && r.remaining() > 0) {
+        const std::uint16_t key = r.u16be();
+        core::ByteReader value = r.sub_u16be();
+        const std::size_t width = key == 4 ? 4 : key == 6 ? 16 : 0;  // ipv4hint, ipv6hint
+        if (width == 0) continue;
+        if (value.remaining() % width != 0) return false;
+        while (value.remaining() > 0 && a.addresses.size() < DnsMessage::kMaxHints) {
+          const core::Bytes b = value.take(width);
+          a.addresses.push_back(width == 4 ? core::IpAddress::v4(b.first<4>()) : core::IpAddress::v6(b.first<16>()));
+        }
+      }
+      return r.ok();
+    }
+    default:
+      return true;
+  }
+}
+
+}  // namespace
+
+bool parse_dns(core::Bytes message, DnsMessage& out, std::size_t& error_offset) {
+  out = DnsMessage{};
+  core::ByteReader r(message);
+  out.id = r.u16be();
+  const std::uint16_t flags = r.u16be();
+  const std::uint16_t qdcount = r.u16be();
+  const std::uint16_t ancount = r.u16be();
+  r.skip(4);  // NSCOUNT, ARCOUNT: those sections are not read
+  if (!r.ok()) {
+    error_offset = message.size();
+    return false;
+  }
+  out.response = (flags & 0x8000) != 0;
+  out.opcode = static_cast<std::uint8_t>(flags >> 11 & 0xf);
+  out.truncated = (flags & 0x0200) != 0;
+  out.rcode = static_cast<std::uint8_t>(flags & 0xf);
+
+  // Past kMaxRecords questions the answers are out of reach too: such a message is counted,
+  // not read (real ones ask one question).
+  if (qdcount > DnsMessage::kMaxRecords) {
+    out.dropped_records = std::size_t{qdcount} + ancount;
+    return true;
+  }
+  for (std::uint16_t i = 0; i < qdcount; ++i) {
+    DnsQuestion q;
+    if (!read_name(message, r, q.name)) {
+      error_offset = r.offset();
+      return false;
+    }
+    q.type = r.u16be();
+    q.qclass = r.u16be() & 0x7fff;  // mDNS: the top bit asks for a unicast answer
+    if (!r.ok()) {
+      error_offset = message.size();
+      return false;
+    }
+    out.questions.push_back(std::move(q));
+  }
+  for (std::uint16_t i = 0; i < ancount; ++i) {
+    if (out.answers.size() == DnsMessage::kMaxRecords) {
+      out.dropped_records += ancount - i;
+      break;
+    }
+    DnsAnswer a;
+    if (!read_name(message, r, a.name)) {
+      out.dropped_records += ancount - i;
+      break;
+    }
+    a.type = r.u16be();
+    r.u16be();  // class
+    a.ttl = r.u32be();
+    const std::uint16_t rdlength = r.u16be();
+    const std::size_t at = r.offset();
+    const core::Bytes rdata = r.take(rdlength);
+    if (!r.ok()) {
+      out.dropped_records += ancount - i;
+      break;
+    }
+    if (!read_rdata(message, at, rdata, a)) {
+      a.target.clear();
+      a.addresses.clear();
+    }
+    out.answers.push_back(std::move(a));
+  }
+  return true;
+}
+
+}  // namespace tattle::dissect

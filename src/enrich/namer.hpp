@@ -1,0 +1,27 @@
+// Enrichment: names each finished flow from what its client resolved (ResolutionMap), unless the
+// flow already carries a better name of its own (TLS SNI, QUIC, HTTP Host), and records each DNS
+// transaction in the map. Sits between the flow tables and the sinks; calls from several worker
+// threads are fine (the map locks, the sinks behind must serialise themselves).
+#pragma once
+
+#include "dissect/dns.hpp"
+#include "enrich/resolution_map.hpp"
+#include "flow/flow_table.hpp"
+
+namespace tattle::enrich {
+
+class Namer final : public flow::FlowSink, public dissect::DnsSink {
+ public:
+  Namer(ResolutionMap& map, flow::FlowSink& flows, dissect::DnsSink& dns)
+      : map_(map), flows_(flows), dns_(dns) {}
+
+  void on_flow(const flow::FlowRecord& f) override;
+  void on_dns(const dissect::DnsTransaction& t) override;
+
+ private:
+  ResolutionMap& map_;
+  flow::FlowSink& flows_;
+  dissect::DnsSink& dns_;
+};
+
+}  // namespace tattle::enrich

@@ -1,0 +1,93 @@
+#include "enrich/resolution_map.hpp"
+
+#include <algorithm>
+
+namespace tattle::enrich {
+
+namespace {
+
+// Names compare case-insensitively (RFC 4343); the chain keeps them as the answer spelled them.
+bool same_name(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+           return lower(x) == lower(y);
+         });
+}
+
+// The chain from the question to `owner` through the response's CNAMEs, or just `owner` when
+// the CNAMEs do not lead there (the response answered something else too).
+NameChain chain_to(const dissect::DnsTransaction& t, const std::string& owner) {
+  NameChain chain{t.qname};
+  while (!same_name(chain.back(), owner) && chain.size() < ResolutionMap::kMaxChain) {
+    const auto next = std::find_if(t.answers.begin(), t.answers.end(), [&](const dissect::DnsAnswer& a) {
+      return a.type == dissect::dns_type::kCname && same_name(a.name, chain.back());
+    });
+    if (next == t.answers.end() || next->target.empty()) return NameChain{owner};
+    chain.push_back(next->target);
+  }
+  if (!same_name(chain.back(), owner)) return NameChain{owner};
+  return chain;
+}
+
+}  // namespace
+
+void ResolutionMap::add(const dissect::DnsTransaction& t) {
+  if (!t.answered || t.rcode != 0 || t.qname.empty()) return;
+  // Records of one owner (several A records, say) share one chain.
+  std::shared_ptr<const NameChain> chain;
+  const std::string* chain_owner = nullptr;
+  for (const auto& a : t.answers) {
+    if (a.addresses.empty()) continue;
+    if (chain_owner == nullptr || !same_name(*chain_owner, a.name)) {
+      chain = std::make_shared<const NameChain>(chain_to(t, a.name));
+      chain_owner = &a.name;
+    }
+    const std::lock_guard lock(mutex_);
+    for (const auto& addr : a.addresses) {
+      const Key key{t.client.addr, addr};
+      auto it = resolved_.find(key);
+      if (it == resolved_.end()) {
+        if (resolved_.size() >= kMaxKeys) {
+          ++dropped_;
+          continue;
+        }
+        it = resolved_.try_emplace(key).first;
+      }
+      auto& list = it->second;
+      // Kept in time order; inputs merged by time keep this an append.
+      const auto at = std::upper_bound(list.begin(), list.end(), t.response_time,
+                                       [](core::Timestamp ts, const Resolution& r) { return ts < r.time; });
+      list.insert(at, Resolution{t.response_time, chain});
+      if (list.size() > kPerKey) list.erase(list.begin());
+    }
+  }
+}
+
+void ResolutionMap::add_known(const core::IpAddress& addr, const std::string& name) {
+  const std::lock_guard lock(mutex_);
+  if (known_.size() >= kMaxKeys) {
+    ++dropped_;
+    return;
+  }
+  known_.try_emplace(addr, std::make_shared<const NameChain>(NameChain{name}));
+}
+
+std::shared_ptr<const NameChain> ResolutionMap::lookup(const core::IpAddress& client, const core::IpAddress& server,
+                                                       core::Timestamp time) const {
+  const std::lock_guard lock(mutex_);
+  if (const auto it = resolved_.find(Key{client, server}); it != resolved_.end()) {
+    const auto& list = it->second;
+    const auto after = std::upper_bound(list.begin(), list.end(), time,
+                                        [](core::Timestamp ts, const Resolution& r) { return ts < r.time; });
+    if (after != list.begin()) return std::prev(after)->chain;
+  }
+  if (const auto it = known_.find(server); it != known_.end()) return it->second;
+  return nullptr;
+}
+
+std::uint64_t ResolutionMap::dropped() const {
+  const std::lock_guard lock(mutex_);
+  return dropped_;
+}
+
+}  // namespace tattle::enrich

@@ -1,0 +1,67 @@
+// Which names each client resolved each address to, and when. A connection takes the name its
+// own client resolved for the server's address most recently before the connection began (not
+// whatever any client resolved last). Names from pcapng NRB blocks, which carry neither client
+// nor time, answer when the client's own DNS does not. Thread-safe: workers add and look up.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/inlined_vector.h>
+
+#include "core/ip_address.hpp"
+#include "core/timestamp.hpp"
+#include "dissect/dns.hpp"
+
+namespace tattle::enrich {
+
+// The name a client asked for, then the CNAME targets that led to an address: the first is what
+// the app wanted, the last what answered for it (often a CDN's name).
+using NameChain = std::vector<std::string>;
+
+class ResolutionMap {
+ public:
+  static constexpr std::size_t kMaxKeys = 1 << 20;   // (client, address) pairs
+  static constexpr std::size_t kPerKey = 4;          // resolutions kept per pair, the latest
+  static constexpr std::size_t kMaxChain = 8;        // CNAME steps followed
+
+  // Records every address a DNS response gave its client (A, AAAA, SVCB/HTTPS hints).
+  void add(const dissect::DnsTransaction& t);
+  // A name the capture tool already knew (pcapng NRB): for any client, at any time.
+  void add_known(const core::IpAddress& addr, const std::string& name);
+
+  // The chain `client` resolved for `server` most recently at or before `time`; else the NRB
+  // name; else null.
+  [[nodiscard]] std::shared_ptr<const NameChain> lookup(const core::IpAddress& client,
+                                                        const core::IpAddress& server,
+                                                        core::Timestamp time) const;
+  // Resolutions not kept because the map was full.
+  [[nodiscard]] std::uint64_t dropped() const;
+
+ private:
+  struct Resolution {
+    core::Timestamp time;
+    std::shared_ptr<const NameChain> chain;
+  };
+  struct Key {
+    core::IpAddress client, addr;
+    bool operator==(const Key&) const = default;
+    template <class H>
+    friend H AbslHashValue(H h, const Key& k) {
+      return H::combine(std::move(h), k.client, k.addr);
+    }
+  };
+
+  mutable std::mutex mutex_;
+  // Mostly one resolution per pair: kept inline.
+  absl::flat_hash_map<Key, absl::InlinedVector<Resolution, 1>> resolved_;
+  absl::flat_hash_map<core::IpAddress, std::shared_ptr<const NameChain>> known_;
+  std::uint64_t dropped_ = 0;
+};
+
+}  // namespace tattle::enrich
