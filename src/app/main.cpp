@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
   cmd->add_option("--threads", audit.threads, "Threads: one reads and decodes, the others track flows, sharded by 5-tuple")
       ->check(CLI::Range(1u, 256u));
   cmd->add_flag("-q,--quiet", audit.quiet, "No progress on stderr");
+  cmd->add_flag("--flows-only", audit.flows_only,
+                "Track flows without looking into their payload: no names, no DNS log; fastest");
 
   try {
     cli.parse(argc, argv);

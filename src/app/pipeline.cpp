@@ -103,9 +103,10 @@ class Channel {
 // all) each packet goes straight to the table: batching it there cost more than it saved.
 class Worker {
  public:
-  Worker(const flow::Config& config, flow::FlowSink& flows, dissect::DnsSink& dns, bool threaded)
+  // `dns` null: no dissectors (--flows-only).
+  Worker(const flow::Config& config, flow::FlowSink& flows, dissect::DnsSink* dns, bool threaded)
       : table_(config, dissectors_, flows), threaded_(threaded) {
-    dissect::add_dns(dissectors_, dns, dns_counters_);
+    if (dns != nullptr) dissect::add_dns(dissectors_, *dns, dns_counters_);
     if (!threaded_) return;
     for (int i = 0; i < kBatchesInFlight; ++i) {
       auto b = std::make_unique<Batch>();
@@ -266,6 +267,7 @@ int run_audit(const AuditOptions& options) {
   std::vector<std::size_t> names_taken(opened.size(), 0);
   // Names from pcapng NRB blocks, as the readers come across them.
   const auto take_names = [&] {
+    if (options.flows_only) return;
     for (std::size_t i = 0; i < opened.size(); ++i) {
       const auto& names = opened[i]->names();
       for (; names_taken[i] < names.size(); ++names_taken[i])
@@ -285,7 +287,8 @@ int run_audit(const AuditOptions& options) {
   const std::size_t shards = threaded ? stats.threads - 1 : 1;
   std::vector<std::unique_ptr<Worker>> workers;
   for (std::size_t i = 0; i < shards; ++i)
-    workers.push_back(std::make_unique<Worker>(config, namer, namer, threaded));
+    workers.push_back(options.flows_only ? std::make_unique<Worker>(config, sinks, nullptr, threaded)
+                                         : std::make_unique<Worker>(config, namer, &namer, threaded));
   const bool stable = merged.stable();
   while (merged.next(frame)) {
     ++frame_number;

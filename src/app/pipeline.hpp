@@ -1,5 +1,6 @@
-// `tattle audit`: wires the stages into one run — capture → decode → flows/streams → sinks —
-// on one thread, or with --threads N on a reading thread plus N flow workers that each own a
+// `tattle audit`: wires the stages into one run — capture → decode → flows/streams → dissectors
+// → enrichment → sinks —
+// on one thread, or with --threads N on a reading thread plus N - 1 flow workers that each own a
 // shard of the flows (by a symmetric hash of the 5-tuple), their reassembly and dissectors.
 #pragma once
 
@@ -14,6 +15,7 @@ struct AuditOptions {
   std::string ndjson_path;  // "" for none, "-" for stdout
   unsigned threads = 1;
   bool quiet = false;
+  bool flows_only = false;  // no dissectors: flows without names or a DNS log
 };
 
 // Exit statuses (README, docs/schema.md).

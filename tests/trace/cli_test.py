@@ -134,6 +134,13 @@ with tempfile.TemporaryDirectory() as tmp:
           r.returncode == 0 and kinds == {"flow": len(base["flows"]), "dns": len(base["dns"])} and kinds["dns"] > 0,
           (r.returncode, kinds))
 
+    r, only = report(SAMPLE, extra=["--flows-only"])
+    check("--flows-only: the same flows, unnamed, and no DNS log",
+          r.returncode == 0 and flows_key(only) == flows_key(base) and only["dns"] == [] and base["dns"] != []
+          and all(f["name"] is None and f["names"] == [] for f in only["flows"])
+          and any(f["name"] for f in base["flows"]),
+          (r.returncode, len(only["flows"]), len(only["dns"])))
+
     r = run("audit", SAMPLE)
     check("text summary without --json", r.returncode == 0 and "flows" in r.stdout and r.stderr == "",
           (r.returncode, r.stderr))
