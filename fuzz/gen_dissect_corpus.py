@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora of the dissector fuzz targets (fuzz/corpus/dns/).
+"""Writes the seed corpora of the dissector fuzz targets (fuzz/corpus/{dns,tls}/).
 
 Every message is built here from fields; nothing is copied from captures. Run from anywhere:
     python3 fuzz/gen_dissect_corpus.py
@@ -59,6 +59,44 @@ def messages():
     yield "odd_labels", header(13, 0x0100, 1, 0) + b"\x03a.\x07\x02b \x00" + struct.pack("!HH", 1, 1)
 
 
+def client_hello(sni=b"www.example.com", alpn=(b"h2", b"http/1.1"), versions=(0x1A1A, 0x0304, 0x0303), extra=b""):
+    """A ClientHello body: GREASE and real ciphers, SNI, ALPN, supported_versions, sigalgs."""
+    body = struct.pack("!H", 0x0303) + bytes(32) + b"\x00"
+    ciphers = (0x1A1A, 0x1301, 0x1302, 0x1303, 0xC02B, 0xC02F)
+    body += struct.pack("!H", 2 * len(ciphers)) + b"".join(struct.pack("!H", c) for c in ciphers) + b"\x01\x00"
+    exts = b""
+    if sni is not None:
+        entry = b"\x00" + struct.pack("!H", len(sni)) + sni
+        exts += struct.pack("!HH", 0, len(entry) + 2) + struct.pack("!H", len(entry)) + entry
+    if alpn:
+        names = b"".join(bytes([len(a)]) + a for a in alpn)
+        exts += struct.pack("!HH", 16, len(names) + 2) + struct.pack("!H", len(names)) + names
+    vs = b"".join(struct.pack("!H", v) for v in versions)
+    exts += struct.pack("!HH", 43, len(vs) + 1) + bytes([len(vs)]) + vs
+    sig = b"".join(struct.pack("!H", v) for v in (0x0403, 0x0804, 0x0401))
+    exts += struct.pack("!HH", 13, len(sig) + 2) + struct.pack("!H", len(sig)) + sig + extra
+    return body + struct.pack("!H", len(exts)) + exts
+
+
+def records(body, split=2):
+    """The ClientHello as a handshake message in `split` TLS records."""
+    hs = b"\x01" + len(body).to_bytes(3, "big") + body
+    step = (len(hs) + split - 1) // split
+    return b"".join(b"\x16\x03\x01" + struct.pack("!H", len(hs[i:i + step])) + hs[i:i + step]
+                    for i in range(0, len(hs), step))
+
+
+def tls_inputs():
+    yield "hello_body", client_hello()
+    yield "hello_records", records(client_hello(), 1)
+    yield "hello_split", records(client_hello(), 3)
+    yield "no_sni_no_alpn", records(client_hello(sni=None, alpn=(), versions=()))
+    yield "odd_alpn", records(client_hello(alpn=(b"\xba\xad", b"h")))
+    yield "unknown_ext", records(client_hello(extra=struct.pack("!HH", 0x4469, 3) + b"\x00\x01\x02"))
+    yield "not_tls", b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"
+    yield "cut", records(client_hello())[:60]
+
+
 def main():
     d = os.path.join(HERE, "corpus", "dns")
     os.makedirs(d, exist_ok=True)
@@ -69,6 +107,11 @@ def main():
         framed = struct.pack("!H", len(m)) + m
         with open(os.path.join(d, label + ".tcp"), "wb") as f:
             f.write(framed + framed)
+    d = os.path.join(HERE, "corpus", "tls")
+    os.makedirs(d, exist_ok=True)
+    for label, data in tls_inputs():
+        with open(os.path.join(d, label), "wb") as f:
+            f.write(data)
 
 
 if __name__ == "__main__":

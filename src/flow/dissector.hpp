@@ -12,6 +12,7 @@
 #include "core/byte_reader.hpp"
 #include "core/ip_address.hpp"
 #include "core/timestamp.hpp"
+#include "flow/flow_record.hpp"
 
 namespace tattle::flow {
 
@@ -53,8 +54,11 @@ class Dissector {
   virtual Progress on_gap(Direction dir, std::uint64_t missing) = 0;
   // UDP (and other datagram protocols): one datagram's payload.
   virtual Progress on_datagram(Direction dir, core::Timestamp ts, core::Bytes payload) = 0;
-  // The flow ended; no more calls follow.
+  // The flow ended; no more calls follow but annotate().
   virtual void on_close() {}
+  // Writes what the dissector learnt about the flow into its record (name, SNI, ...), just
+  // before the record goes to the sinks.
+  virtual void annotate(FlowRecord&) const {}
 };
 
 // Chooses dissectors for a new flow. Factories are asked in order; the first that returns one

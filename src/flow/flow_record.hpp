@@ -58,6 +58,11 @@ struct FlowRecord {
   std::string name;                // the name the flow is best known by; "" if none
   NameSource name_source = NameSource::kNone;
   std::vector<std::string> names;  // every name seen for it, `name` first (bounded)
+  // From the client's TLS ClientHello (or QUIC's), when there was one.
+  std::string sni;
+  std::vector<std::string> alpn;
+  std::string ja4;
+  std::vector<std::string> tls_versions;  // offered, newest first: "1.3", "1.2", ...
 };
 
 inline constexpr std::size_t kMaxFlowNames = 16;

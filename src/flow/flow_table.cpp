@@ -228,7 +228,10 @@ void FlowTable::report(Slot& s, EndReason reason) {
   }
   if (s.dissect) {
     for (const auto& f : s.dissect->feeds) counters_[FlowCounter::kDissectorDropped] += f.dropped();
-    if (s.dissect->dissector) s.dissect->dissector->on_close();
+    if (s.dissect->dissector) {
+      s.dissect->dissector->on_close();
+      s.dissect->dissector->annotate(r);
+    }
   }
   r.end_reason = reason;
   switch (reason) {

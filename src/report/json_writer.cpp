@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace tattle::report {
 
@@ -31,10 +32,15 @@ void JsonWriter::end_array() {
 
 void JsonWriter::key(std::string_view k) {
   separate();
-  buf_.push_back('"');
-  buf_.append(k.data(), k.data() + k.size());
-  buf_.push_back('"');
-  buf_.push_back(':');
+  // One resize and one copy rather than four appends: a report writes a dozen keys per flow.
+  const std::size_t at = buf_.size();
+  buf_.resize(at + k.size() + 3);
+  char* p = buf_.data() + at;
+  *p++ = '"';
+  std::memcpy(p, k.data(), k.size());
+  p += k.size();
+  *p++ = '"';
+  *p = ':';
   after_key_ = true;
 }
 

@@ -51,6 +51,20 @@ void write_app(JsonWriter& w, core::AppId id, const core::AppRegistry& apps) {
   w.end_object();
 }
 
+// `k`: the text, or null when it is empty.
+void optional_string(JsonWriter& w, std::string_view k, const std::string& text) {
+  w.key(k);
+  if (text.empty()) w.null();
+  else w.value(text);
+}
+
+void strings(JsonWriter& w, std::string_view k, const std::vector<std::string>& list) {
+  w.key(k);
+  w.begin_array();
+  for (const auto& item : list) w.value(item);
+  w.end_array();
+}
+
 template <class E>
 void write_counters(JsonWriter& w, const core::Counters<E>& c) {
   w.begin_object();
@@ -124,14 +138,13 @@ void write_flow(JsonWriter& w, const flow::FlowRecord& f, const core::AppRegistr
   else w.value(std::to_string(f.ip_proto));
   w.member("client", core::text(f.client).view());
   w.member("server", core::text(f.server).view());
-  w.key("name");
-  if (f.name.empty()) w.null();
-  else w.value(f.name);
+  optional_string(w, "name", f.name);
   w.member("name_source", flow::to_string(f.name_source));
-  w.key("names");
-  w.begin_array();
-  for (const auto& n : f.names) w.value(n);
-  w.end_array();
+  strings(w, "names", f.names);
+  optional_string(w, "sni", f.sni);
+  strings(w, "alpn", f.alpn);
+  optional_string(w, "ja4", f.ja4);
+  strings(w, "tls_versions", f.tls_versions);
   w.member("start", core::iso8601_text(f.start).view());
   w.member("end", core::iso8601_text(f.end).view());
   w.member("first_packet", f.first_from_server ? "server" : "client");
@@ -269,6 +282,8 @@ void JsonReport::finish(const RunStats& s) {
   write_counters(writer_, s.flows);
   writer_.key("dns");
   write_counters(writer_, s.dns);
+  writer_.key("tls");
+  write_counters(writer_, s.tls);
   writer_.member("resolutions_dropped", s.resolutions_dropped);
   writer_.end_object();
   writer_.end_object();

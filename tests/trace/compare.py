@@ -154,6 +154,8 @@ def compare(path, tattle):
     if theirs_packets is not None and ours_packets != theirs_packets:
         problems.append(f"packets: tattle {ours_packets}, capinfos {theirs_packets}")
     problems += compare_dns(path, report)
+    problems += compare_sni(path, report)
+    problems += compare_ja4(path, report)
     ours, theirs = tattle_conversations(report), tshark_conversations(path)
     for key in sorted(set(ours) | set(theirs), key=str):
         proto, pair = key
@@ -229,6 +231,62 @@ def compare_dns(path, report):
             problems.append(f"{what} {x}: only tattle has it")
         for x in sorted(theirs - ours):
             problems.append(f"{what} {x}: only tshark has it")
+    return problems
+
+
+def compare_sni(path, report):
+    """Every SNI in a ClientHello over TCP must be tshark's, and the reverse."""
+    out = subprocess.run(["tshark", "-n", "-r", path, "-Y", "tcp && tls.handshake.type == 1", "-T", "fields",
+                          "-e", "tls.handshake.extensions_server_name"],
+                         capture_output=True, text=True, timeout=600)
+    if out.returncode != 0:
+        raise RuntimeError(f"tshark failed on {path}: {out.stderr.strip()[-300:]}")
+    theirs = {name for line in out.stdout.splitlines() for name in line.split(",") if name}
+    ours = {f["sni"] for f in report["flows"] if f["proto"] == "tcp" and f.get("sni")}
+    return [f"SNI {x}: only tattle has it" for x in sorted(ours - theirs)] + \
+           [f"SNI {x}: only tshark has it" for x in sorted(theirs - ours)]
+
+
+# Where tattle follows the JA4 specification's text and FoxIO's reference output does not.
+JA4_KNOWN = {
+    # First ALPN value 0xba 0xad: the specification says its first and last hex digits ("bd");
+    # FoxIO's implementation writes "99" for any non-ASCII byte.
+    ("tls-non-ascii-alpn.pcapng", "t13d151699_8daaf6152771_e5627efa2ab1"): "t13d1516bd_8daaf6152771_e5627efa2ab1",
+}
+
+
+def foxio_ja4(snap):
+    """(transport, client, server) -> ja4 from a FoxIO .rust.snap file (insta YAML, read by hand:
+    a list of flat maps)."""
+    out, item = {}, {}
+    with open(snap, encoding="utf-8") as fh:
+        lines = fh.read().split("\n---\n", 2)[-1].splitlines()
+    for line in lines + ["- end"]:
+        if line.startswith("- ") and item:
+            if "ja4" in item:
+                ip = lambda a: f"[{a}]" if ":" in a else a
+                key = (item["transport"], f"{ip(item['src'])}:{item['src_port']}", f"{ip(item['dst'])}:{item['dst_port']}")
+                out[key] = item["ja4"]
+            item = {}
+        m = re.match(r"^[- ] (\w+): (.*)$", line)
+        if m:
+            item[m.group(1)] = m.group(2).strip().strip("'\"")
+    return out
+
+
+def compare_ja4(path, report):
+    """JA4 of every TLS-over-TCP flow against FoxIO's reference output, where the corpus has it."""
+    snap = os.path.join(os.path.dirname(path), "expected", os.path.basename(path) + ".rust.snap")
+    if not os.path.exists(snap):
+        return []
+    ours = {("tcp", f["client"], f["server"]): f["ja4"] for f in report["flows"] if f["proto"] == "tcp" and f.get("ja4")}
+    problems = []
+    for key, theirs in sorted(foxio_ja4(snap).items()):
+        if key[0] != "tcp":
+            continue  # QUIC arrives with the QUIC dissector
+        expected = JA4_KNOWN.get((os.path.basename(path), theirs), theirs)
+        if ours.get(key) != expected:
+            problems.append(f"JA4 {key[1]} -> {key[2]}: tattle {ours.get(key)}, FoxIO {theirs}")
     return problems
 
 

@@ -1,0 +1,128 @@
+#include "dissect/tls.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "decode/packet.hpp"
+#include "dissect/tls_client_hello.hpp"
+#include "flow/flow_record.hpp"
+
+namespace tattle::dissect {
+
+std::string_view counter_name(TlsCounter c) {
+  switch (c) {
+    case TlsCounter::kClientHellos: return "client_hellos";
+    case TlsCounter::kNotTls: return "not_tls";
+    case TlsCounter::kMalformed: return "malformed";
+    case TlsCounter::kTooLarge: return "too_large";
+    case TlsCounter::kCount: break;
+  }
+  return "?";
+}
+
+namespace {
+
+constexpr std::size_t kRecordHeader = 5;
+constexpr std::size_t kHandshakeHeader = 4;
+constexpr std::uint8_t kHandshakeRecord = 22;
+constexpr std::uint8_t kClientHelloType = 1;
+constexpr std::size_t kMaxRecord = (1 << 14) + 2048;  // RFC 8446 §5.2: TLSCiphertext at most
+
+class TlsDissector final : public flow::Dissector {
+ public:
+  explicit TlsDissector(core::Counters<TlsCounter>& counters) : counters_(counters) {}
+
+  flow::Progress on_stream(flow::Direction dir, core::Timestamp, core::Bytes bytes) override {
+    if (dir != flow::Direction::kFromClient || state_ != State::kReading) return flow::Progress::done(bytes.size());
+    std::size_t used = 0;
+    while (state_ == State::kReading) {
+      const core::Bytes rest = bytes.subspan(used);
+      if (rest.size() < kRecordHeader) return need_or_done(used, kRecordHeader);
+      const std::size_t length = std::size_t{rest[3]} << 8 | rest[4];
+      if (rest[0] != kHandshakeRecord || rest[1] != 3 || length == 0 || length > kMaxRecord) {
+        if (handshake_.empty()) {
+          ++counters_[TlsCounter::kNotTls];
+          return flow::Progress::reject();
+        }
+        fail(TlsCounter::kMalformed);
+        break;
+      }
+      if (rest.size() < kRecordHeader + length) return need_or_done(used, kRecordHeader + length);
+      const core::Bytes fragment = rest.subspan(kRecordHeader, length);
+      handshake_.insert(handshake_.end(), fragment.begin(), fragment.end());
+      used += kRecordHeader + length;
+      take_client_hello();
+    }
+    return flow::Progress::done(bytes.size());
+  }
+
+  flow::Progress on_gap(flow::Direction dir, std::uint64_t) override {
+    if (dir == flow::Direction::kFromClient && state_ == State::kReading) fail(TlsCounter::kMalformed);
+    return flow::Progress::done(0);
+  }
+
+  flow::Progress on_datagram(flow::Direction, core::Timestamp, core::Bytes) override {
+    return flow::Progress::reject();
+  }
+
+  void annotate(flow::FlowRecord& r) const override {
+    if (state_ != State::kRead) return;
+    r.ja4 = ja4(hello_, 't');
+    r.alpn = hello_.alpn;
+    r.tls_versions = offered_versions(hello_);
+    if (hello_.sni.empty()) return;
+    r.sni = hello_.sni;
+    r.name = hello_.sni;
+    r.name_source = flow::NameSource::kSni;
+    r.names.insert(r.names.begin(), hello_.sni);
+  }
+
+ private:
+  enum class State : std::uint8_t { kReading, kRead, kGivenUp };
+
+  // Not a whole record yet: hand back what was used, or ask for the rest of the record.
+  flow::Progress need_or_done(std::size_t used, std::size_t wanted) {
+    return used > 0 ? flow::Progress::done(used) : flow::Progress::need(wanted);
+  }
+
+  void take_client_hello() {
+    if (handshake_.size() < kHandshakeHeader) return;
+    const std::size_t length =
+        std::size_t{handshake_[1]} << 16 | std::size_t{handshake_[2]} << 8 | handshake_[3];
+    if (handshake_[0] != kClientHelloType) return fail(TlsCounter::kMalformed);
+    if (length > kMaxClientHello) return fail(TlsCounter::kTooLarge);
+    if (handshake_.size() < kHandshakeHeader + length) return;
+    const core::Bytes body(handshake_.data() + kHandshakeHeader, length);
+    if (!parse_client_hello(body, hello_)) return fail(TlsCounter::kMalformed);
+    ++counters_[TlsCounter::kClientHellos];
+    state_ = State::kRead;
+    release();
+  }
+
+  void fail(TlsCounter why) {
+    ++counters_[why];
+    state_ = State::kGivenUp;
+    release();
+  }
+
+  void release() {
+    handshake_.clear();
+    handshake_.shrink_to_fit();
+  }
+
+  core::Counters<TlsCounter>& counters_;
+  State state_ = State::kReading;
+  std::vector<std::uint8_t> handshake_;  // handshake bytes gathered from the records so far
+  ClientHello hello_;
+};
+
+}  // namespace
+
+void add_tls(flow::DissectorTable& table, core::Counters<TlsCounter>& counters) {
+  table.add([&counters](const flow::FlowContext& flow) -> std::unique_ptr<flow::Dissector> {
+    if (flow.ip_proto != decode::ip_proto::kTcp) return nullptr;
+    return std::make_unique<TlsDissector>(counters);
+  });
+}
+
+}  // namespace tattle::dissect
