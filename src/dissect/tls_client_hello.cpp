@@ -56,6 +56,12 @@ void read_extension(std::uint16_t type, core::ByteReader data, ClientHello& out)
   }
 }
 
+// Lowercase hex, `digits` wide: by hand, as format strings cost more than the hashing here.
+void put_hex(std::string& out, unsigned v, int digits) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4) out.push_back(kHex[(v >> shift) & 0xf]);
+}
+
 // First 12 hex digits of the SHA-256 of `text`; twelve zeros for an empty list (JA4).
 std::string hash12(const std::string& text) {
   if (text.empty()) return "000000000000";
@@ -66,16 +72,17 @@ std::string hash12(const std::string& text) {
   if (sha256 == nullptr || EVP_Digest(text.data(), text.size(), digest, &size, sha256, nullptr) != 1)
     return "000000000000";
   std::string out;
-  for (int i = 0; i < 6; ++i) fmt::format_to(std::back_inserter(out), "{:02x}", digest[i]);
+  for (int i = 0; i < 6; ++i) put_hex(out, digest[i], 2);
   return out;
 }
 
 std::string hex_list(std::vector<std::uint16_t> values, bool sort) {
   if (sort) std::sort(values.begin(), values.end());
   std::string out;
+  out.reserve(values.size() * 5);
   for (const auto v : values) {
     if (!out.empty()) out.push_back(',');
-    fmt::format_to(std::back_inserter(out), "{:04x}", v);
+    put_hex(out, v, 4);
   }
   return out;
 }
@@ -151,11 +158,26 @@ std::string ja4(const ClientHello& hello, char protocol) {
     if (e != ext::kServerName && e != ext::kAlpn) hashed_extensions.push_back(e);
   std::string c_text = hex_list(hashed_extensions, true);
   const std::vector<std::uint16_t> sigalgs = without_grease(hello.sigalgs);
-  if (!sigalgs.empty()) c_text += "_" + hex_list(sigalgs, false);
+  if (!sigalgs.empty()) {
+    c_text.push_back('_');
+    c_text.append(hex_list(sigalgs, false));
+  }
 
-  return fmt::format("{}{}{}{:02}{:02}{}_{}_{}", protocol, version_code(version), hello.has_sni ? 'd' : 'i',
-                     std::min<std::size_t>(ciphers.size(), 99), std::min<std::size_t>(extensions.size(), 99),
-                     alpn_code(hello), hash12(hex_list(ciphers, true)), hash12(c_text));
+  const auto two_digits = [](std::size_t n) {
+    n = std::min<std::size_t>(n, 99);
+    return std::string{static_cast<char>('0' + n / 10), static_cast<char>('0' + n % 10)};
+  };
+  std::string out(1, protocol);
+  out += version_code(version);
+  out += hello.has_sni ? 'd' : 'i';
+  out += two_digits(ciphers.size());
+  out += two_digits(extensions.size());
+  out += alpn_code(hello);
+  out += '_';
+  out += hash12(hex_list(ciphers, true));
+  out += '_';
+  out += hash12(c_text);
+  return out;
 }
 
 std::vector<std::string> offered_versions(const ClientHello& hello) {
