@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora of the dissector fuzz targets (fuzz/corpus/{dns,tls}/).
+"""Writes the seed corpora of the dissector fuzz targets (fuzz/corpus/{dns,tcp_payload}/).
 
 Every message is built here from fields; nothing is copied from captures. Run from anywhere:
     python3 fuzz/gen_dissect_corpus.py
@@ -93,8 +93,12 @@ def tls_inputs():
     yield "no_sni_no_alpn", records(client_hello(sni=None, alpn=(), versions=()))
     yield "odd_alpn", records(client_hello(alpn=(b"\xba\xad", b"h")))
     yield "unknown_ext", records(client_hello(extra=struct.pack("!HH", 0x4469, 3) + b"\x00\x01\x02"))
-    yield "not_tls", b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"
     yield "cut", records(client_hello())[:60]
+    yield "http_get", b"GET / HTTP/1.1\r\nHost: example.com\r\nUser-Agent: t/1\r\n\r\n"
+    yield "http_pipelined", (b"POST /a HTTP/1.1\r\nHost: a.example\r\nContent-Length: 4\r\n\r\nbody"
+                             b"GET /b HTTP/1.0\nHost: b.example:8080\n\n")
+    yield "http_chunked", b"PUT /c HTTP/1.1\r\nHost: c\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbody\r\n0\r\n\r\n"
+    yield "ssh_banner", b"SSH-2.0-OpenSSH_9.2p1\r\n"
 
 
 def main():
@@ -107,7 +111,7 @@ def main():
         framed = struct.pack("!H", len(m)) + m
         with open(os.path.join(d, label + ".tcp"), "wb") as f:
             f.write(framed + framed)
-    d = os.path.join(HERE, "corpus", "tls")
+    d = os.path.join(HERE, "corpus", "tcp_payload")
     os.makedirs(d, exist_ok=True)
     for label, data in tls_inputs():
         with open(os.path.join(d, label), "wb") as f:

@@ -1,3 +1,3 @@
 # Dissect stage: one target per dissector.
 tattle_fuzz_target(dns DEPS tattle_dissect)
-tattle_fuzz_target(tls DEPS tattle_dissect)
+tattle_fuzz_target(tcp_payload DEPS tattle_dissect)

@@ -19,7 +19,7 @@
 #include "core/diagnostics.hpp"
 #include "decode/decoder.hpp"
 #include "dissect/dns.hpp"
-#include "dissect/tls.hpp"
+#include "dissect/tcp.hpp"
 #include "enrich/namer.hpp"
 #include "enrich/resolution_map.hpp"
 #include "flow/flow_table.hpp"
@@ -109,7 +109,7 @@ class Worker {
       : table_(config, dissectors_, flows), threaded_(threaded) {
     if (dns != nullptr) {
       dissect::add_dns(dissectors_, *dns, dns_counters_);
-      dissect::add_tls(dissectors_, tls_counters_);
+      dissect::add_tcp(dissectors_, tcp_counters_);
     }
     if (!threaded_) return;
     for (int i = 0; i < kBatchesInFlight; ++i) {
@@ -156,7 +156,7 @@ class Worker {
   // After finish().
   [[nodiscard]] const flow::FlowTable& table() const { return table_; }
   [[nodiscard]] const core::Counters<dissect::DnsCounter>& dns_counters() const { return dns_counters_; }
-  [[nodiscard]] const core::Counters<dissect::TlsCounter>& tls_counters() const { return tls_counters_; }
+  [[nodiscard]] const dissect::TcpDissectorCounters& tcp_counters() const { return tcp_counters_; }
 
  private:
   static constexpr int kBatchesInFlight = 8;  // bounds the memory between reader and worker
@@ -186,7 +186,7 @@ class Worker {
 
   // The dissectors are the worker's own, so their counters need no locks.
   core::Counters<dissect::DnsCounter> dns_counters_;
-  core::Counters<dissect::TlsCounter> tls_counters_;
+  dissect::TcpDissectorCounters tcp_counters_;
   flow::DissectorTable dissectors_;
   flow::FlowTable table_;
   const bool threaded_;
@@ -315,7 +315,9 @@ int run_audit(const AuditOptions& options) {
     stats.flows.merge(w->table().counters());
     stats.reassembly.merge(w->table().reassembly_counters());
     stats.dns.merge(w->dns_counters());
-    stats.tls.merge(w->tls_counters());
+    stats.tcp_payload.merge(w->tcp_counters().payload);
+    stats.tls.merge(w->tcp_counters().tls);
+    stats.http.merge(w->tcp_counters().http);
   }
   stats.resolutions_dropped = resolutions.dropped();
   progress.done();

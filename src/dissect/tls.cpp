@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <vector>
 
-#include "decode/packet.hpp"
 #include "dissect/tls_client_hello.hpp"
 #include "flow/flow_record.hpp"
 
@@ -12,7 +11,6 @@ namespace tattle::dissect {
 std::string_view counter_name(TlsCounter c) {
   switch (c) {
     case TlsCounter::kClientHellos: return "client_hellos";
-    case TlsCounter::kNotTls: return "not_tls";
     case TlsCounter::kMalformed: return "malformed";
     case TlsCounter::kTooLarge: return "too_large";
     case TlsCounter::kCount: break;
@@ -40,10 +38,6 @@ class TlsDissector final : public flow::Dissector {
       if (rest.size() < kRecordHeader) return need_or_done(used, kRecordHeader);
       const std::size_t length = std::size_t{rest[3]} << 8 | rest[4];
       if (rest[0] != kHandshakeRecord || rest[1] != 3 || length == 0 || length > kMaxRecord) {
-        if (handshake_.empty()) {
-          ++counters_[TlsCounter::kNotTls];
-          return flow::Progress::reject();
-        }
         fail(TlsCounter::kMalformed);
         break;
       }
@@ -118,11 +112,12 @@ class TlsDissector final : public flow::Dissector {
 
 }  // namespace
 
-void add_tls(flow::DissectorTable& table, core::Counters<TlsCounter>& counters) {
-  table.add([&counters](const flow::FlowContext& flow) -> std::unique_ptr<flow::Dissector> {
-    if (flow.ip_proto != decode::ip_proto::kTcp) return nullptr;
-    return std::make_unique<TlsDissector>(counters);
-  });
+std::unique_ptr<flow::Dissector> make_tls_dissector(core::Counters<TlsCounter>& counters) {
+  return std::make_unique<TlsDissector>(counters);
+}
+
+bool looks_like_tls(core::Bytes bytes) {
+  return bytes.size() >= 2 && bytes[0] == kHandshakeRecord && bytes[1] == 3;
 }
 
 }  // namespace tattle::dissect

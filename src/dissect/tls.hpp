@@ -3,6 +3,7 @@
 // the flow its SNI, ALPN, offered versions and JA4. Everything after that is passed over.
 #pragma once
 
+#include <memory>
 #include <string_view>
 
 #include "core/counter.hpp"
@@ -12,7 +13,6 @@ namespace tattle::dissect {
 
 enum class TlsCounter {
   kClientHellos,  // ClientHellos read
-  kNotTls,        // TCP flows whose client did not begin with a TLS handshake record
   kMalformed,     // handshakes that began as TLS but could not be read
   kTooLarge,      // ClientHellos longer than kMaxClientHello: counted, not read
   kCount,
@@ -22,8 +22,10 @@ std::string_view counter_name(TlsCounter c);
 // Post-quantum key shares make ClientHellos of 2-3 KB; 64 KB is far above any real one.
 inline constexpr std::size_t kMaxClientHello = 64 * 1024;
 
-// Adds the TLS dissector to `table` for every TCP flow (after any dissector added before it);
-// `counters` must outlive the flows.
-void add_tls(flow::DissectorTable& table, core::Counters<TlsCounter>& counters);
+// For a flow whose client begins with a TLS record (see tcp.hpp); `counters` must outlive it.
+std::unique_ptr<flow::Dissector> make_tls_dissector(core::Counters<TlsCounter>& counters);
+
+// True when `bytes` begin like a TLS handshake record.
+bool looks_like_tls(core::Bytes bytes);
 
 }  // namespace tattle::dissect

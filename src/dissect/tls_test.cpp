@@ -1,4 +1,4 @@
-#include "dissect/tls.hpp"
+#include "dissect/tcp_test_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -125,17 +125,7 @@ Bytes client_hello_records() {
   return records;
 }
 
-class TlsDissectorTest : public ::testing::Test {
- protected:
-  TlsDissectorTest() { add_tls(table, counters); }
-  std::unique_ptr<flow::Dissector> choose() {
-    flow::FlowContext c;
-    c.ip_proto = decode::ip_proto::kTcp;
-    return table.choose(c);
-  }
-  flow::DissectorTable table;
-  core::Counters<TlsCounter> counters;
-};
+using TlsDissectorTest = TcpDissectorFixture;
 
 TEST_F(TlsDissectorTest, ReadsAClientHelloAcrossRecordsAndSegments) {
   auto d = choose();
@@ -155,17 +145,17 @@ TEST_F(TlsDissectorTest, ReadsAClientHelloAcrossRecordsAndSegments) {
   EXPECT_EQ(r.alpn, (std::vector<std::string>{"h2"}));
   EXPECT_EQ(r.tls_versions, (std::vector<std::string>{"1.3", "1.2"}));
   EXPECT_EQ(r.ja4.substr(0, 10), "t13d0203h2");
-  EXPECT_EQ(counters[TlsCounter::kClientHellos], 1u);
+  EXPECT_EQ(counters.tls[TlsCounter::kClientHellos], 1u);
 }
 
 TEST_F(TlsDissectorTest, LeavesOtherProtocolsAndDamagedHandshakes) {
-  auto http = choose();
-  const std::string get = "GET / HTTP/1.1\r\n";
-  EXPECT_EQ(http->on_stream(flow::Direction::kFromClient, core::Timestamp{},
-                            core::Bytes(reinterpret_cast<const std::uint8_t*>(get.data()), get.size()))
+  auto ssh = choose();
+  const std::string banner = "SSH-2.0-OpenSSH_9.2p1\r\n";
+  EXPECT_EQ(ssh->on_stream(flow::Direction::kFromClient, core::Timestamp{},
+                           core::Bytes(reinterpret_cast<const std::uint8_t*>(banner.data()), banner.size()))
                 .kind,
             flow::Progress::Kind::kReject);
-  EXPECT_EQ(counters[TlsCounter::kNotTls], 1u);
+  EXPECT_EQ(counters.payload[TcpPayloadCounter::kUnrecognised], 1u);
 
   auto cut = choose();
   Bytes stream = client_hello_records();
@@ -174,7 +164,7 @@ TEST_F(TlsDissectorTest, LeavesOtherProtocolsAndDamagedHandshakes) {
   flow::FlowRecord r;
   cut->annotate(r);
   EXPECT_TRUE(r.sni.empty());
-  EXPECT_EQ(counters[TlsCounter::kMalformed], 1u);
+  EXPECT_EQ(counters.tls[TlsCounter::kMalformed], 1u);
 }
 
 }  // namespace

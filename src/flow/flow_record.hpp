@@ -63,7 +63,14 @@ struct FlowRecord {
   std::vector<std::string> alpn;
   std::string ja4;
   std::vector<std::string> tls_versions;  // offered, newest first: "1.3", "1.2", ...
+  // HTTP/1.x requests in clear text, the first kMaxFlowRequests of them.
+  struct HttpRequest {
+    std::string method, host, target, user_agent;
+  };
+  std::vector<HttpRequest> http_requests;
 };
+
+inline constexpr std::size_t kMaxFlowRequests = 16;
 
 inline constexpr std::size_t kMaxFlowNames = 16;
 

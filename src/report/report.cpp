@@ -145,6 +145,20 @@ void write_flow(JsonWriter& w, const flow::FlowRecord& f, const core::AppRegistr
   strings(w, "alpn", f.alpn);
   optional_string(w, "ja4", f.ja4);
   strings(w, "tls_versions", f.tls_versions);
+  w.key("http_host");
+  if (f.http_requests.empty() || f.http_requests.front().host.empty()) w.null();
+  else w.value(f.http_requests.front().host);
+  w.key("http_requests");
+  w.begin_array();
+  for (const auto& q : f.http_requests) {
+    w.begin_object();
+    w.member("method", q.method);
+    optional_string(w, "host", q.host);
+    w.member("target", q.target);
+    optional_string(w, "user_agent", q.user_agent);
+    w.end_object();
+  }
+  w.end_array();
   w.member("start", core::iso8601_text(f.start).view());
   w.member("end", core::iso8601_text(f.end).view());
   w.member("first_packet", f.first_from_server ? "server" : "client");
@@ -282,8 +296,12 @@ void JsonReport::finish(const RunStats& s) {
   write_counters(writer_, s.flows);
   writer_.key("dns");
   write_counters(writer_, s.dns);
+  writer_.key("tcp_payload");
+  write_counters(writer_, s.tcp_payload);
   writer_.key("tls");
   write_counters(writer_, s.tls);
+  writer_.key("http");
+  write_counters(writer_, s.http);
   writer_.member("resolutions_dropped", s.resolutions_dropped);
   writer_.end_object();
   writer_.end_object();

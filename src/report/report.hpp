@@ -15,7 +15,7 @@
 #include "core/diagnostics.hpp"
 #include "decode/decoder.hpp"
 #include "dissect/dns.hpp"
-#include "dissect/tls.hpp"
+#include "dissect/tcp.hpp"
 #include "flow/flow_table.hpp"
 #include "report/json_writer.hpp"
 
@@ -39,7 +39,9 @@ struct RunStats {
   core::Counters<flow::FlowCounter> flows;
   core::Counters<reassembly::ReassemblyCounter> reassembly;
   core::Counters<dissect::DnsCounter> dns;
+  core::Counters<dissect::TcpPayloadCounter> tcp_payload;
   core::Counters<dissect::TlsCounter> tls;
+  core::Counters<dissect::HttpCounter> http;
   std::uint64_t resolutions_dropped = 0;  // DNS answers the resolution map had no room for
   std::uint64_t warnings = 0;
   std::uint64_t apps = 0;          // distinct apps the captures named

@@ -1,11 +1,11 @@
-// The TLS ClientHello parser, JA4, and the TLS dissector on arbitrary bytes: the input is read
-// as a ClientHello body, and as the client's side of a TCP stream of TLS records fed in two
-// pieces, as StreamFeed would present them.
+// The TLS ClientHello parser, JA4, and the TCP dissectors (TLS and HTTP, chosen by the first
+// bytes) on arbitrary bytes: the input is read as a ClientHello body, and as the client's side
+// of a TCP stream fed in two pieces, as StreamFeed would present them.
 #include <cstddef>
 #include <cstdint>
 
 #include "decode/packet.hpp"
-#include "dissect/tls.hpp"
+#include "dissect/tcp.hpp"
 #include "dissect/tls_client_hello.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -15,9 +15,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   dissect::ClientHello hello;
   if (dissect::parse_client_hello(input, hello)) sum += dissect::ja4(hello, 't').size() + hello.sni.size();
 
-  core::Counters<dissect::TlsCounter> counters;
+  dissect::TcpDissectorCounters counters;
   flow::DissectorTable table;
-  dissect::add_tls(table, counters);
+  dissect::add_tcp(table, counters);
   flow::FlowContext ctx;
   ctx.ip_proto = decode::ip_proto::kTcp;
   auto tls = table.choose(ctx);

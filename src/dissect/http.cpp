@@ -1,0 +1,115 @@
+#include "dissect/http.hpp"
+
+#include <algorithm>
+
+#include "dissect/http_request.hpp"
+#include "flow/flow_record.hpp"
+
+namespace tattle::dissect {
+
+std::string_view counter_name(HttpCounter c) {
+  switch (c) {
+    case HttpCounter::kRequests: return "requests";
+    case HttpCounter::kDropped: return "requests_dropped";
+    case HttpCounter::kNotHttp: return "not_http";
+    case HttpCounter::kStoppedChunked: return "stopped_at_chunked_body";
+    case HttpCounter::kCount: break;
+  }
+  return "?";
+}
+
+namespace {
+
+// "example.com" from "example.com:8080", "[2001:db8::1]" from "[2001:db8::1]:8080".
+std::string host_name(const std::string& host) {
+  if (!host.empty() && host.front() == '[') {
+    const std::size_t close = host.find(']');
+    return close == std::string::npos ? host : host.substr(0, close + 1);
+  }
+  return host.substr(0, host.find(':'));
+}
+
+class HttpDissector final : public flow::Dissector {
+ public:
+  explicit HttpDissector(core::Counters<HttpCounter>& counters) : counters_(counters) {}
+
+  flow::Progress on_stream(flow::Direction dir, core::Timestamp, core::Bytes bytes) override {
+    if (dir != flow::Direction::kFromClient || done_) return flow::Progress::done(bytes.size());
+    std::size_t used = 0;
+    while (!done_ && used < bytes.size()) {
+      const core::Bytes rest = bytes.subspan(used);
+      if (body_left_ > 0) {
+        const std::size_t skip = static_cast<std::size_t>(std::min<std::uint64_t>(body_left_, rest.size()));
+        body_left_ -= skip;
+        used += skip;
+        continue;
+      }
+      HttpRequest request;
+      std::size_t head_size = 0;
+      switch (parse_request_head(rest, request, head_size)) {
+        case HeadResult::kNeedMore:
+          return used > 0 ? flow::Progress::done(used) : flow::Progress::need(0);
+        case HeadResult::kNotHttp:
+          ++counters_[HttpCounter::kNotHttp];
+          done_ = true;
+          break;
+        case HeadResult::kRead:
+          take(request);
+          used += head_size;
+          break;
+      }
+    }
+    return flow::Progress::done(bytes.size());
+  }
+
+  // The next request head cannot be found again after a hole in the client's stream.
+  flow::Progress on_gap(flow::Direction dir, std::uint64_t) override {
+    if (dir == flow::Direction::kFromClient) done_ = true;
+    return flow::Progress::done(0);
+  }
+
+  flow::Progress on_datagram(flow::Direction, core::Timestamp, core::Bytes) override {
+    return flow::Progress::reject();
+  }
+
+  void annotate(flow::FlowRecord& r) const override {
+    r.http_requests = requests_;
+    for (const auto& q : requests_) {
+      if (q.host.empty()) continue;
+      const std::string name = host_name(q.host);
+      if (r.name_source == flow::NameSource::kNone) {
+        r.name = name;
+        r.name_source = flow::NameSource::kHttp;
+      }
+      if (r.names.size() < flow::kMaxFlowNames && std::find(r.names.begin(), r.names.end(), name) == r.names.end())
+        r.names.push_back(name);
+    }
+  }
+
+ private:
+  void take(HttpRequest& q) {
+    ++counters_[HttpCounter::kRequests];
+    if (requests_.size() < flow::kMaxFlowRequests)
+      requests_.push_back({std::move(q.method), std::move(q.host), std::move(q.target), std::move(q.user_agent)});
+    else
+      ++counters_[HttpCounter::kDropped];
+    if (q.chunked) {
+      ++counters_[HttpCounter::kStoppedChunked];
+      done_ = true;
+    }
+    body_left_ = q.content_length;
+  }
+
+  core::Counters<HttpCounter>& counters_;
+  std::vector<flow::FlowRecord::HttpRequest> requests_;
+  std::uint64_t body_left_ = 0;  // of the current request's body, still to pass over
+  bool done_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<flow::Dissector> make_http_dissector(core::Counters<HttpCounter>& counters) {
+  return std::make_unique<HttpDissector>(counters);
+}
+
+}  // namespace tattle::dissect

@@ -1,0 +1,85 @@
+#include "dissect/tcp.hpp"
+
+#include "decode/packet.hpp"
+#include "dissect/http_request.hpp"
+
+namespace tattle::dissect {
+
+std::string_view counter_name(TcpPayloadCounter c) {
+  switch (c) {
+    case TcpPayloadCounter::kTls: return "tls";
+    case TcpPayloadCounter::kHttp: return "http";
+    case TcpPayloadCounter::kUnrecognised: return "unrecognised";
+    case TcpPayloadCounter::kCount: break;
+  }
+  return "?";
+}
+
+namespace {
+
+// An HTTP method is at most 16 characters; with its space, this is enough to decide.
+constexpr std::size_t kSniffBytes = 18;
+
+class TcpSniffer final : public flow::Dissector {
+ public:
+  explicit TcpSniffer(TcpDissectorCounters& counters) : counters_(counters) {}
+
+  flow::Progress on_stream(flow::Direction dir, core::Timestamp ts, core::Bytes bytes) override {
+    if (child_) return child_->on_stream(dir, ts, bytes);
+    // Whatever a server says before its client (a banner) tells nothing here.
+    if (dir != flow::Direction::kFromClient) return flow::Progress::done(bytes.size());
+    if (looks_like_tls(bytes)) {
+      ++counters_.payload[TcpPayloadCounter::kTls];
+      child_ = make_tls_dissector(counters_.tls);
+    } else if (looks_like_request(bytes)) {
+      ++counters_.payload[TcpPayloadCounter::kHttp];
+      child_ = make_http_dissector(counters_.http);
+    } else if (bytes.size() < kSniffBytes && could_still_be_request(bytes)) {
+      return flow::Progress::need(kSniffBytes);
+    } else {
+      ++counters_.payload[TcpPayloadCounter::kUnrecognised];
+      return flow::Progress::reject();
+    }
+    return child_->on_stream(dir, ts, bytes);
+  }
+
+  flow::Progress on_gap(flow::Direction dir, std::uint64_t missing) override {
+    if (child_) return child_->on_gap(dir, missing);
+    if (dir == flow::Direction::kFromServer) return flow::Progress::done(0);
+    ++counters_.payload[TcpPayloadCounter::kUnrecognised];
+    return flow::Progress::reject();
+  }
+
+  flow::Progress on_datagram(flow::Direction, core::Timestamp, core::Bytes) override {
+    return flow::Progress::reject();
+  }
+
+  void on_close() override {
+    if (child_) child_->on_close();
+  }
+  void annotate(flow::FlowRecord& r) const override {
+    if (child_) child_->annotate(r);
+  }
+
+ private:
+  // A short start ("GE", "OPTI") that a longer one could make into a request line.
+  static bool could_still_be_request(core::Bytes bytes) {
+    for (const std::uint8_t c : bytes)
+      if (!((c >= 'A' && c <= 'Z') || c == '-' || c == '_')) return false;
+    return true;
+  }
+
+  TcpDissectorCounters& counters_;
+  std::unique_ptr<flow::Dissector> child_;
+};
+
+}  // namespace
+
+void add_tcp(flow::DissectorTable& table, TcpDissectorCounters& counters) {
+  table.add([&counters](const flow::FlowContext& flow) -> std::unique_ptr<flow::Dissector> {
+    if (flow.ip_proto != decode::ip_proto::kTcp) return nullptr;
+    return std::make_unique<TcpSniffer>(counters);
+  });
+}
+
+}  // namespace tattle::dissect
