@@ -39,7 +39,9 @@ std::string_view to_string(EndReason r);
 enum class NameSource : std::uint8_t { kNone, kSni, kQuic, kHttp, kDns };
 std::string_view to_string(NameSource s);
 
-struct FlowRecord {
+// What the flow table keeps up to date on every packet. Kept small: it lives in the table for
+// every live flow, and its size is memory traffic on every packet.
+struct FlowCore {
   // Unique in a run and stable across runs and thread counts: 8 × the number of the flow's
   // first frame in the merged input (1-based, as Wireshark numbers frames) + its tunnel depth.
   std::uint64_t id = 0;
@@ -55,6 +57,11 @@ struct FlowRecord {
   TcpState tcp_state = TcpState::kNone;
   EndReason end_reason = EndReason::kEndOfInput;
   core::AppId app = core::kNoApp;  // the first app the capture named for this flow
+};
+
+// A finished flow as the sinks see it: the core, and what the dissectors and enrichment learnt
+// about it (filled in only when the flow ends).
+struct FlowRecord : FlowCore {
   std::string name;                // the name the flow is best known by; "" if none
   NameSource name_source = NameSource::kNone;
   std::vector<std::string> names;  // every name seen for it, `name` first (bounded)

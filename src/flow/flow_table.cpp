@@ -99,7 +99,7 @@ bool source_is_client(const decode::PacketView& p) {
 }  // namespace
 
 struct FlowTable::Slot {
-  FlowRecord rec;
+  FlowCore rec;
   Key key;
   Lane lane = Lane::kOther;
   std::uint32_t prev = kNil;
@@ -179,8 +179,8 @@ std::uint32_t FlowTable::create(const Key& key, const decode::PacketView& p,
   }
   Slot& s = at(slot);
   s.key = key;
-  FlowRecord& r = s.rec;
-  r = FlowRecord{};
+  FlowCore& r = s.rec;
+  r = FlowCore{};
   r.id = frame_number * 8 + std::min<std::uint8_t>(p.depth, 7);
   r.ip_proto = p.ip_proto;
   r.depth = p.depth;
@@ -213,7 +213,8 @@ void FlowTable::end(std::uint32_t slot, EndReason reason) {
 }
 
 void FlowTable::report(Slot& s, EndReason reason) {
-  FlowRecord& r = s.rec;
+  FlowRecord r;
+  static_cast<FlowCore&>(r) = s.rec;
   if (r.ip_proto == decode::ip_proto::kTcp) {
     for (int d = 0; d < 2; ++d) {
       if (s.dissect && s.dissect->dissector) s.streams[d].close(reassembly_, &s.dissect->feeds[d]);
@@ -305,7 +306,7 @@ void FlowTable::on_packet(const decode::PacketView& p, std::uint64_t frame_numbe
   }
 
   Slot& s = at(slot);
-  FlowRecord& r = s.rec;
+  FlowCore& r = s.rec;
   const Direction dir = p.src == r.client ? Direction::kFromClient : Direction::kFromServer;
   const auto d = static_cast<int>(dir);
   r.packets[d] += p.frames;
