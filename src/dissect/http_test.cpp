@@ -72,6 +72,20 @@ TEST_F(HttpDissectorTest, FollowsBodiesToTheNextRequest) {
   EXPECT_EQ(counters.payload[TcpPayloadCounter::kHttp], 1u);
 }
 
+TEST_F(HttpDissectorTest, PassesOverAKeepAliveByteThatOpensTheStream) {
+  auto d = choose();
+  const std::uint8_t probe[] = {0x00};
+  EXPECT_EQ(d->on_stream(flow::Direction::kFromClient, core::Timestamp{}, probe).consumed, 1u);
+  d->on_stream(flow::Direction::kFromClient, core::Timestamp{}, bytes_of("GET / HTTP/1.1\r\nHost: k.example\r\n\r\n"));
+  flow::FlowRecord r;
+  d->annotate(r);
+  EXPECT_EQ(r.name, "k.example");
+  // Only the very first chunk: a lone odd byte later is not skipped.
+  auto e = choose();
+  e->on_stream(flow::Direction::kFromClient, core::Timestamp{}, bytes_of("G"));
+  EXPECT_EQ(e->on_stream(flow::Direction::kFromClient, core::Timestamp{}, probe).kind, flow::Progress::Kind::kReject);
+}
+
 TEST_F(HttpDissectorTest, WaitsForEnoughBytesToChoose) {
   auto d = choose();
   EXPECT_EQ(d->on_stream(flow::Direction::kFromClient, core::Timestamp{}, bytes_of("OPT")).kind,

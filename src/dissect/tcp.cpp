@@ -28,6 +28,13 @@ class TcpSniffer final : public flow::Dissector {
     if (child_) return child_->on_stream(dir, ts, bytes);
     // Whatever a server says before its client (a banner) tells nothing here.
     if (dir != flow::Direction::kFromClient) return flow::Progress::done(bytes.size());
+    // A TCP keep-alive probe carries one byte of old data. In a capture that begins mid-way
+    // it can come first, ahead of the next real request: passed over, once.
+    if (!passed_probe_ && bytes.size() == 1 && !could_still_be_request(bytes)) {
+      passed_probe_ = true;
+      return flow::Progress::done(1);
+    }
+    passed_probe_ = true;
     if (looks_like_tls(bytes)) {
       ++counters_.payload[TcpPayloadCounter::kTls];
       child_ = make_tls_dissector(counters_.tls);
@@ -71,6 +78,7 @@ class TcpSniffer final : public flow::Dissector {
 
   TcpDissectorCounters& counters_;
   std::unique_ptr<flow::Dissector> child_;
+  bool passed_probe_ = false;  // the first client bytes have been looked at
 };
 
 }  // namespace

@@ -266,18 +266,8 @@ def compare_http_hosts(path, report):
     if out.returncode != 0:
         raise RuntimeError(f"tshark failed on {path}: {out.stderr.strip()[-300:]}")
     theirs = {h for line in out.stdout.splitlines() for h in line.split(",") if h}
-    theirs -= HTTP_KNOWN.get(os.path.basename(path), set())
     return [f"HTTP host {x}: only tattle has it" for x in sorted(ours - theirs)] + \
            [f"HTTP host {x}: only tshark has it" for x in sorted(theirs - ours)]
-
-
-# Requests tshark finds and tattle does not, with the reason. Ours to fix, kept visible here.
-HTTP_KNOWN = {
-    # The capture begins mid-connection with a 1-byte TCP keep-alive (old data, already acked);
-    # tattle's reassembly passes that byte on as data, so the request after it is not seen as
-    # one. tshark recognises the keep-alive.
-    "http_chunk.pcap": {"www.httpwatch.com"},
-}
 
 
 # Where tattle follows the JA4 specification's text and FoxIO's reference output does not.
