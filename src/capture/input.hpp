@@ -15,11 +15,11 @@
 
 #include <zlib.h>
 
-#include <cstdint>
 #include <atomic>
+#include <cstdint>
 #include <memory>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/byte_reader.hpp"

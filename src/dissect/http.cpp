@@ -74,16 +74,7 @@ class HttpDissector final : public flow::Dissector {
 
   void annotate(flow::FlowRecord& r) const override {
     r.http_requests = requests_;
-    for (const auto& q : requests_) {
-      if (q.host.empty()) continue;
-      const std::string name = host_name(q.host);
-      if (r.name_source == flow::NameSource::kNone) {
-        r.name = name;
-        r.name_source = flow::NameSource::kHttp;
-      }
-      if (r.names.size() < flow::kMaxFlowNames && std::find(r.names.begin(), r.names.end(), name) == r.names.end())
-        r.names.push_back(name);
-    }
+    for (const auto& q : requests_) r.add_name(host_name(q.host), flow::NameSource::kHttp);
   }
 
  private:

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string_view>
 
+#include <absl/strings/match.h>
+
 namespace tattle::dissect {
 
 namespace {
@@ -13,11 +15,9 @@ bool token_char(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-           return lower(x) == lower(y);
-         });
+// Field names are case-insensitive (RFC 9110 §5.1). Debian's abseil has its own string_view.
+bool header_is(std::string_view name, absl::string_view wanted) {
+  return absl::EqualsIgnoreCase(absl::string_view(name.data(), name.size()), wanted);
 }
 
 std::string_view trim(std::string_view s) {
@@ -39,6 +39,10 @@ bool parse_length(std::string_view v, std::uint64_t& out) {
 }
 
 }  // namespace
+
+bool could_begin_request(core::Bytes bytes) {
+  return bytes.size() <= kMaxMethod && std::all_of(bytes.begin(), bytes.end(), token_char);
+}
 
 bool looks_like_request(core::Bytes bytes) {
   std::size_t i = 0;
@@ -82,10 +86,10 @@ HeadResult parse_request_head(core::Bytes bytes, HttpRequest& out, std::size_t& 
     if (colon == std::string_view::npos) continue;
     const std::string_view name = field.substr(0, colon);
     const std::string_view value = trim(field.substr(colon + 1));
-    if (iequals(name, "host") && out.host.empty()) out.host = value;
-    else if (iequals(name, "user-agent") && out.user_agent.empty()) out.user_agent = value;
-    else if (iequals(name, "content-length") && !parse_length(value, out.content_length)) return HeadResult::kNotHttp;
-    else if (iequals(name, "transfer-encoding") && value.find("chunked") != std::string_view::npos) out.chunked = true;
+    if (header_is(name, "host") && out.host.empty()) out.host = value;
+    else if (header_is(name, "user-agent") && out.user_agent.empty()) out.user_agent = value;
+    else if (header_is(name, "content-length") && !parse_length(value, out.content_length)) return HeadResult::kNotHttp;
+    else if (header_is(name, "transfer-encoding") && value.find("chunked") != std::string_view::npos) out.chunked = true;
   }
   head_size = end + terminator;
   return HeadResult::kRead;

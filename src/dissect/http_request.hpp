@@ -36,5 +36,8 @@ HeadResult parse_request_head(core::Bytes bytes, HttpRequest& out, std::size_t& 
 
 // True when `bytes` begin like a request line ("GET ", "POST ", ...): enough to pick a dissector.
 bool looks_like_request(core::Bytes bytes);
+// True when `bytes` are too few to tell but a longer start could still be a request line
+// ("GE", "OPTI"; also nothing at all).
+bool could_begin_request(core::Bytes bytes);
 
 }  // namespace tattle::dissect

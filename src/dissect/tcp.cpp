@@ -30,7 +30,7 @@ class TcpSniffer final : public flow::Dissector {
     if (dir != flow::Direction::kFromClient) return flow::Progress::done(bytes.size());
     // A TCP keep-alive probe carries one byte of old data. In a capture that begins mid-way
     // it can come first, ahead of the next real request: passed over, once.
-    if (!passed_probe_ && bytes.size() == 1 && !could_still_be_request(bytes)) {
+    if (!passed_probe_ && bytes.size() == 1 && !could_begin_request(bytes)) {
       passed_probe_ = true;
       return flow::Progress::done(1);
     }
@@ -41,7 +41,7 @@ class TcpSniffer final : public flow::Dissector {
     } else if (looks_like_request(bytes)) {
       ++counters_.payload[TcpPayloadCounter::kHttp];
       child_ = make_http_dissector(counters_.http);
-    } else if (bytes.size() < kSniffBytes && could_still_be_request(bytes)) {
+    } else if (bytes.size() < kSniffBytes && could_begin_request(bytes)) {
       return flow::Progress::need(kSniffBytes);
     } else {
       ++counters_.payload[TcpPayloadCounter::kUnrecognised];
@@ -69,13 +69,6 @@ class TcpSniffer final : public flow::Dissector {
   }
 
  private:
-  // A short start ("GE", "OPTI") that a longer one could make into a request line.
-  static bool could_still_be_request(core::Bytes bytes) {
-    for (const std::uint8_t c : bytes)
-      if (!((c >= 'A' && c <= 'Z') || c == '-' || c == '_')) return false;
-    return true;
-  }
-
   TcpDissectorCounters& counters_;
   std::unique_ptr<flow::Dissector> child_;
   bool passed_probe_ = false;  // the first client bytes have been looked at

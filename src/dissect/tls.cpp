@@ -64,11 +64,8 @@ class TlsDissector final : public flow::Dissector {
     r.ja4 = ja4(hello_, 't');
     r.alpn = hello_.alpn;
     r.tls_versions = offered_versions(hello_);
-    if (hello_.sni.empty()) return;
     r.sni = hello_.sni;
-    r.name = hello_.sni;
-    r.name_source = flow::NameSource::kSni;
-    r.names.insert(r.names.begin(), hello_.sni);
+    r.add_name(hello_.sni, flow::NameSource::kSni);
   }
 
  private:

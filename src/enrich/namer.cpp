@@ -1,7 +1,5 @@
 #include "enrich/namer.hpp"
 
-#include <algorithm>
-
 namespace tattle::enrich {
 
 void Namer::on_flow(const flow::FlowRecord& f) {
@@ -11,14 +9,7 @@ void Namer::on_flow(const flow::FlowRecord& f) {
     return;
   }
   flow::FlowRecord named = f;
-  if (named.name_source == flow::NameSource::kNone) {
-    named.name = chain->front();
-    named.name_source = flow::NameSource::kDns;
-  }
-  for (const auto& n : *chain) {
-    if (named.names.size() == flow::kMaxFlowNames) break;
-    if (std::find(named.names.begin(), named.names.end(), n) == named.names.end()) named.names.push_back(n);
-  }
+  for (const auto& n : *chain) named.add_name(n, flow::NameSource::kDns);
   flows_.on_flow(named);
 }
 

@@ -2,17 +2,14 @@
 
 #include <algorithm>
 
+#include <absl/strings/match.h>
+
 namespace tattle::enrich {
 
 namespace {
 
 // Names compare case-insensitively (RFC 4343); the chain keeps them as the answer spelled them.
-bool same_name(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-           return lower(x) == lower(y);
-         });
-}
+bool same_name(const std::string& a, const std::string& b) { return absl::EqualsIgnoreCase(a, b); }
 
 // The chain from the question to `owner` through the response's CNAMEs, or just `owner` when
 // the CNAMEs do not lead there (the response answered something else too).

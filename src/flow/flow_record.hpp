@@ -2,6 +2,7 @@
 // ends, so that sinks never touch live flow state.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -37,6 +38,9 @@ std::string_view to_string(EndReason r);
 // Where a flow's name came from, best first: what the client said in the flow itself (TLS SNI,
 // QUIC's ClientHello, HTTP Host), then what its client resolved to the server's address.
 enum class NameSource : std::uint8_t { kNone, kSni, kQuic, kHttp, kDns };
+
+inline constexpr std::size_t kMaxFlowNames = 16;     // names kept per flow
+inline constexpr std::size_t kMaxFlowRequests = 16;  // HTTP requests kept per flow
 std::string_view to_string(NameSource s);
 
 // What the flow table keeps up to date on every packet. Kept small: it lives in the table for
@@ -62,6 +66,18 @@ struct FlowCore {
 // A finished flow as the sinks see it: the core, and what the dissectors and enrichment learnt
 // about it (filled in only when the flow ends).
 struct FlowRecord : FlowCore {
+  // Adds a name seen for the flow (kept once, at most kMaxFlowNames); it becomes `name` when it
+  // comes from a better source than the present one. Dissectors and naming all go through here.
+  void add_name(const std::string& seen, NameSource source) {
+    if (seen.empty()) return;
+    if (name_source == NameSource::kNone || source < name_source) {
+      name = seen;
+      name_source = source;
+    }
+    if (names.size() < kMaxFlowNames && std::find(names.begin(), names.end(), seen) == names.end())
+      names.push_back(seen);
+  }
+
   std::string name;                // the name the flow is best known by; "" if none
   NameSource name_source = NameSource::kNone;
   std::vector<std::string> names;  // every name seen for it, `name` first (bounded)
@@ -76,9 +92,5 @@ struct FlowRecord : FlowCore {
   };
   std::vector<HttpRequest> http_requests;
 };
-
-inline constexpr std::size_t kMaxFlowRequests = 16;
-
-inline constexpr std::size_t kMaxFlowNames = 16;
 
 }  // namespace tattle::flow
