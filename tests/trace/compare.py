@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """Trace tests: run the real tattle binary on real captures and compare with the oracles.
 
-For every capture: the packet count must equal `capinfos -c -M`, and the TCP and UDP flow
-tables must agree with `tshark -q -z conv,tcp -z conv,udp` (endpoints, frames and bytes each
-way), and every DNS question name and A/AAAA answer address with tshark's DNS dissector, all
-run at test time. Conversations are compared per endpoint pair, so a 5-tuple that
-tattle splits into several flows over time (idle timeouts, port reuse) is summed first.
+For every capture, all run at test time: the packet count must equal `capinfos -c -M`; the
+TCP and UDP flow tables must agree with `tshark -q -z conv,tcp -z conv,udp` (endpoints, frames
+and bytes each way); and every DNS question name and A/AAAA answer, every TLS SNI over TCP and
+every HTTP/1.x Host in clear must be the set tshark's dissectors find. Where the corpus holds
+FoxIO's reference output, every TCP flow's JA4 must match it. Conversations are compared per
+endpoint pair, so a 5-tuple that tattle splits into several flows over time (idle timeouts,
+port reuse) is summed first.
 
 One difference is tshark's way of counting, not a disagreement, and is reconciled rather than
 listed: its conversation tap sees a datagram rebuilt from IP fragments once (see add_fragments).
-All other differences fail the test.
+The one JA4 difference is listed in JA4_KNOWN with its reason. All others fail the test.
 """
 import argparse
 import collections
@@ -180,6 +182,24 @@ def compare(path, tattle):
 DNS_FILTER = "(dns || mdns) && (udp.port in {53, 5353} || tcp.port in {53, 5353})"
 
 
+def tshark(path, *args):
+    """tshark's output on `path` with `args` (a failure fails the test)."""
+    out = subprocess.run(["tshark", "-n", "-r", path, *args], capture_output=True, text=True, timeout=600)
+    if out.returncode != 0:
+        raise RuntimeError(f"tshark failed on {path}: {out.stderr.strip()[-300:]}")
+    return out.stdout
+
+
+def set_problems(what, ours, theirs):
+    return [f"{what} {x}: only tattle has it" for x in sorted(ours - theirs)] + \
+           [f"{what} {x}: only tshark has it" for x in sorted(theirs - ours)]
+
+
+def field_set(text):
+    """The values of a `-T fields` output with one field (several per line, comma-separated)."""
+    return {v for line in text.splitlines() for v in line.split(",") if v}
+
+
 def dns_names(layer, names, addrs):
     """Collects question names and A/AAAA answer addresses from one tshark dns/mdns layer."""
     for q in (layer.get("Queries") or {}).values():
@@ -193,12 +213,8 @@ def dns_names(layer, names, addrs):
 
 
 def tshark_dns(path):
-    out = subprocess.run(["tshark", "-n", "-r", path, "-Y", DNS_FILTER, "-T", "json"],
-                         capture_output=True, text=True, timeout=600)
-    if out.returncode != 0:
-        raise RuntimeError(f"tshark failed on {path}: {out.stderr.strip()[-300:]}")
     names, addrs = set(), set()
-    for packet in json.loads(out.stdout or "[]"):
+    for packet in json.loads(tshark(path, "-Y", DNS_FILTER, "-T", "json") or "[]"):
         layers = packet["_source"]["layers"]
         for proto in ("dns", "mdns"):
             layer = layers.get(proto)
@@ -222,30 +238,19 @@ def tattle_dns(report):
 
 def compare_dns(path, report):
     """Every DNS question name and A/AAAA answer must be tshark's, and the reverse."""
-    problems = []
     ours_names, ours_addrs = tattle_dns(report)
     theirs_names, theirs_addrs = tshark_dns(path)
     # tshark writes the root as "<Root>" where tattle uses the zone-file "."
     theirs_names = {"." if n == "<Root>" else n for n in theirs_names}
-    for what, ours, theirs in (("DNS name", ours_names, theirs_names), ("DNS address", ours_addrs, theirs_addrs)):
-        for x in sorted(ours - theirs):
-            problems.append(f"{what} {x}: only tattle has it")
-        for x in sorted(theirs - ours):
-            problems.append(f"{what} {x}: only tshark has it")
-    return problems
+    return set_problems("DNS name", ours_names, theirs_names) + set_problems("DNS address", ours_addrs, theirs_addrs)
 
 
 def compare_sni(path, report):
     """Every SNI in a ClientHello over TCP must be tshark's, and the reverse."""
-    out = subprocess.run(["tshark", "-n", "-r", path, "-Y", "tcp && tls.handshake.type == 1", "-T", "fields",
-                          "-e", "tls.handshake.extensions_server_name"],
-                         capture_output=True, text=True, timeout=600)
-    if out.returncode != 0:
-        raise RuntimeError(f"tshark failed on {path}: {out.stderr.strip()[-300:]}")
-    theirs = {name for line in out.stdout.splitlines() for name in line.split(",") if name}
+    theirs = field_set(tshark(path, "-Y", "tcp && tls.handshake.type == 1", "-T", "fields",
+                              "-e", "tls.handshake.extensions_server_name"))
     ours = {f["sni"] for f in report["flows"] if f["proto"] == "tcp" and f.get("sni")}
-    return [f"SNI {x}: only tattle has it" for x in sorted(ours - theirs)] + \
-           [f"SNI {x}: only tshark has it" for x in sorted(theirs - ours)]
+    return set_problems("SNI", ours, theirs)
 
 
 def compare_http_hosts(path, report):
@@ -259,15 +264,10 @@ def compare_http_hosts(path, report):
                 ours.add(q["host"])
             ports.add(split_endpoint(f["server"])[1])
     # Over TCP, in clear: not SSDP's HTTP over UDP, nor HTTP that tshark decrypted with keys.
-    cmd = ["tshark", "-n", "-r", path, "-Y", "tcp && http.request && !tls", "-T", "fields", "-e", "http.host"]
+    args = ["-Y", "tcp && http.request && !tls", "-T", "fields", "-e", "http.host"]
     for port in sorted(ports):
-        cmd += ["-d", f"tcp.port=={port},http"]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    if out.returncode != 0:
-        raise RuntimeError(f"tshark failed on {path}: {out.stderr.strip()[-300:]}")
-    theirs = {h for line in out.stdout.splitlines() for h in line.split(",") if h}
-    return [f"HTTP host {x}: only tattle has it" for x in sorted(ours - theirs)] + \
-           [f"HTTP host {x}: only tshark has it" for x in sorted(theirs - ours)]
+        args += ["-d", f"tcp.port=={port},http"]
+    return set_problems("HTTP host", ours, field_set(tshark(path, *args)))
 
 
 # Where tattle follows the JA4 specification's text and FoxIO's reference output does not.
