@@ -1,4 +1,6 @@
 // tattle's command line. CLI11 parses; its exceptions stop at this file.
+#include <map>
+
 #include <CLI/CLI.hpp>
 
 #include <fmt/format.h>
@@ -21,13 +23,29 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1u, 256u));
   cmd->add_flag("-q,--quiet", audit.quiet, "No progress on stderr");
   cmd->add_flag("--flows-only", audit.flows_only,
-                "Track flows without looking into their payload: no names, no DNS log; fastest");
+                "Track flows without looking into their payload: no names, owners, places or DNS log; fastest");
+  cmd->add_option("--policy", audit.policy, "A TOML policy (docs/policy.md); exit status 4 when it is breached");
+  cmd->add_option("--app-map", audit.app_map, "Name the devices behind client addresses: lines of ADDRESS[/PREFIX] NAME");
+  cmd->add_option("--entities", audit.entities, "Add an entity catalog file or directory (docs/entities.md); repeatable");
+  cmd->add_flag("--no-default-entities", audit.no_default_entities, "Do not load the bundled catalog (data/entities)");
+  cmd->add_option("--tag-list", audit.tag_lists, "Tag destinations listed in a hosts or Adblock-style FILE: NAME=FILE; repeatable");
+  cmd->add_option("--location-db", audit.location_db, "The IPFire location database to use (default: Debian's libloc-database)");
+  cmd->add_option("--mmdb", audit.mmdbs, "Also look addresses up in a MaxMind-format database (country and/or ASN); repeatable");
+  cmd->add_option("--color", audit.colour, "Colour in the terminal summary: auto, always or never")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, tattle::app::AuditOptions::Colour>{
+          {"auto", tattle::app::AuditOptions::Colour::kAuto},
+          {"always", tattle::app::AuditOptions::Colour::kAlways},
+          {"never", tattle::app::AuditOptions::Colour::kNever}}));
 
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = cli.exit(e);
     return code == 0 ? 0 : tattle::app::kExitUsage;
+  }
+  if (audit.flows_only && !audit.policy.empty()) {
+    fmt::print(stderr, "tattle: --policy needs owners and places, which --flows-only leaves out\n");
+    return tattle::app::kExitUsage;
   }
   if (audit.json_path == "-" && audit.ndjson_path == "-") {
     fmt::print(stderr, "tattle: --json and --ndjson cannot both write to stdout\n");

@@ -10,17 +10,27 @@
 #include <mutex>
 #include <thread>
 
+#include <unistd.h>
+
 #include <absl/hash/hash.h>
+#include <absl/status/status.h>
 #include <fmt/format.h>
 
 #include "app/progress.hpp"
 #include "capture/merge.hpp"
 #include "capture/packet_source.hpp"
 #include "core/diagnostics.hpp"
+#include "core/status.hpp"
 #include "decode/decoder.hpp"
+#include "detect/policy.hpp"
 #include "dissect/dns.hpp"
 #include "dissect/tcp.hpp"
+#include "enrich/app_map.hpp"
+#include "enrich/catalog.hpp"
+#include "enrich/enricher.hpp"
+#include "enrich/locator.hpp"
 #include "enrich/namer.hpp"
+#include "enrich/tag_lists.hpp"
 #include "enrich/resolution_map.hpp"
 #include "flow/flow_table.hpp"
 #include "report/report.hpp"
@@ -213,6 +223,45 @@ std::FILE* open_output(const std::string& path) {
   return std::fopen(path.c_str(), "wb");
 }
 
+// Everything enrichment reads, loaded before the first packet; a file that cannot be used stops
+// the run before any work is done.
+struct Enrichment {
+  enrich::Locator locator;
+  enrich::Catalog catalog;
+  enrich::TagLists tags;
+  enrich::AppMap app_map;
+
+  absl::Status load(const AuditOptions& o, core::AppRegistry& apps) {
+    TATTLE_RETURN_IF_ERROR(locator.open_location(o.location_db));
+    for (const auto& m : o.mmdbs) TATTLE_RETURN_IF_ERROR(locator.add_mmdb(m));
+    if (!o.no_default_entities) TATTLE_RETURN_IF_ERROR(catalog.load(TATTLE_DATA_DIR "/entities"));
+    for (const auto& e : o.entities) TATTLE_RETURN_IF_ERROR(catalog.load(e));
+    TATTLE_RETURN_IF_ERROR(catalog.link());
+    for (const auto& t : o.tag_lists) {
+      const auto eq = t.find('=');
+      if (eq == std::string::npos) return absl::InvalidArgumentError(fmt::format("--tag-list {}: expected NAME=FILE", t));
+      auto loaded = tags.load(t.substr(0, eq), t.substr(eq + 1));
+      if (!loaded.ok()) return loaded.status();
+      if (loaded->skipped > 0)
+        fmt::print(stderr, "tattle: {}: {} domains; {} lines were not whole-domain rules and were passed over\n",
+                   t.substr(eq + 1), loaded->domains, loaded->skipped);
+    }
+    if (!o.app_map.empty()) TATTLE_RETURN_IF_ERROR(app_map.load(o.app_map, apps));
+    return absl::OkStatus();
+  }
+};
+
+// Hands every flow to the policy, in the sinks' serialised calls.
+class PolicySink final : public report::RunSink {
+ public:
+  explicit PolicySink(detect::Policy& policy) : policy_(policy) {}
+  void on_flow(const flow::FlowRecord& f) override { policy_.check(f); }
+  void finish(const report::RunStats&) override {}
+
+ private:
+  detect::Policy& policy_;
+};
+
 }  // namespace
 
 int run_audit(const AuditOptions& options) {
@@ -244,8 +293,31 @@ int run_audit(const AuditOptions& options) {
     stats.inputs.push_back(std::move(in));
   }
 
+  const bool enriched = !options.flows_only;
+  auto enrichment = std::make_unique<Enrichment>();
+  detect::Policy policy;
+  if (enriched) {
+    if (auto st = enrichment->load(options, apps); !st.ok()) {
+      fmt::print(stderr, "tattle: {}\n", std::string(st.message()));
+      return kExitUnreadable;
+    }
+    if (enrichment->locator.sources().empty())
+      fmt::print(stderr, "tattle: no location database (Debian: libloc-database); networks and countries unknown\n");
+    stats.enriched = true;
+    stats.location_sources = enrichment->locator.sources();
+    stats.entities = enrichment->catalog.size();
+  }
+  if (!options.policy.empty()) {
+    if (auto st = policy.load(options.policy); !st.ok()) {
+      fmt::print(stderr, "tattle: {}\n", std::string(st.message()));
+      return kExitUnreadable;
+    }
+    stats.policy = &policy;
+  }
+
   // Outputs. The text summary goes to stdout unless a machine-readable report goes there.
   std::vector<std::unique_ptr<report::RunSink>> owned;
+  if (stats.policy != nullptr) owned.push_back(std::make_unique<PolicySink>(policy));
   std::vector<std::FILE*> files;
   report::Fanout sinks;
   bool stdout_taken = false;
@@ -258,18 +330,23 @@ int run_audit(const AuditOptions& options) {
     }
     if (f == stdout) stdout_taken = true;
     else files.push_back(f);
-    if (path == &options.json_path) owned.push_back(std::make_unique<report::JsonReport>(f, apps));
-    else owned.push_back(std::make_unique<report::NdjsonSink>(f, apps));
+    if (path == &options.json_path) owned.push_back(std::make_unique<report::JsonReport>(f, apps, enriched));
+    else owned.push_back(std::make_unique<report::NdjsonSink>(f, apps, enriched));
   }
-  if (options.json_path.empty() && !stdout_taken)
-    owned.push_back(std::make_unique<report::TextSummary>(stdout, apps));
+  if (options.json_path.empty() && !stdout_taken) {
+    const bool colour = options.colour == AuditOptions::Colour::kAlways ||
+                        (options.colour == AuditOptions::Colour::kAuto && isatty(STDOUT_FILENO) != 0 &&
+                         std::getenv("NO_COLOR") == nullptr);
+    owned.push_back(std::make_unique<report::TextSummary>(stdout, apps, enriched, colour));
+  }
   for (auto& s : owned) sinks.add(s.get());
 
   const flow::Config config;
   decode::Decoder decoder(diag, apps);
   // Flows and DNS transactions pass through naming on their way to the sinks.
   enrich::ResolutionMap resolutions;
-  enrich::Namer namer(resolutions, sinks, sinks);
+  const enrich::Enricher enricher(enrichment->locator, enrichment->catalog, enrichment->tags, enrichment->app_map);
+  enrich::Namer namer(resolutions, enricher, sinks, sinks);
   std::vector<std::size_t> names_taken(opened.size(), 0);
   // Names from pcapng NRB blocks, as the readers come across them.
   const auto take_names = [&] {
@@ -347,6 +424,7 @@ int run_audit(const AuditOptions& options) {
     return kExitUnreadable;
   }
   if (unreadable) return kExitUnreadable;
+  if (stats.policy != nullptr && !policy.findings().empty()) return kExitPolicy;
   return stats.warnings > 0 ? kExitDamaged : kExitOk;
 }
 

@@ -16,6 +16,15 @@ struct AuditOptions {
   unsigned threads = 1;
   bool quiet = false;
   bool flows_only = false;  // no dissectors: flows without names or a DNS log
+  // Enrichment (not with flows_only).
+  std::string location_db;               // "" for Debian's IPFire location database
+  std::vector<std::string> mmdbs;        // MaxMind-format databases; a later one answers over an earlier
+  std::vector<std::string> entities;     // catalog files or directories added to the default one
+  bool no_default_entities = false;
+  std::vector<std::string> tag_lists;    // "NAME=FILE"
+  std::string app_map;
+  std::string policy;
+  enum class Colour { kAuto, kAlways, kNever } colour = Colour::kAuto;
 };
 
 // Exit statuses (README, docs/schema.md).
@@ -23,6 +32,7 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitUsage = 1;
 inline constexpr int kExitUnreadable = 2;  // an input (or an output) could not be used at all
 inline constexpr int kExitDamaged = 3;     // inputs read, but with damage (warnings)
+inline constexpr int kExitPolicy = 4;      // the policy was breached (before kExitDamaged)
 
 int run_audit(const AuditOptions& options);
 

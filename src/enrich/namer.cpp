@@ -3,13 +3,10 @@
 namespace tattle::enrich {
 
 void Namer::on_flow(const flow::FlowRecord& f) {
-  const auto chain = map_.lookup(f.client.addr, f.server.addr, f.start);
-  if (!chain) {
-    flows_.on_flow(f);
-    return;
-  }
   flow::FlowRecord named = f;
-  for (const auto& n : *chain) named.add_name(n, flow::NameSource::kDns);
+  if (const auto chain = map_.lookup(f.client.addr, f.server.addr, f.start))
+    for (const auto& n : *chain) named.add_name(n, flow::NameSource::kDns);
+  enricher_.enrich(named);
   flows_.on_flow(named);
 }
 

@@ -87,7 +87,12 @@ struct Keep : flow::FlowSink, dissect::DnsSink {
 TEST(Namer, NamesFlowsFromDnsButKeepsTheirOwnNames) {
   ResolutionMap map;
   Keep next;
-  Namer namer(map, next, next);
+  Locator locator;  // no database opened: enrichment adds nothing, naming is what is tested
+  const Catalog catalog;
+  const TagLists tags;
+  const AppMap apps;
+  const Enricher enricher(locator, catalog, tags, apps);
+  Namer namer(map, enricher, next, next);
   namer.on_dns(answer("10.0.0.1", 100, "www.shop.example",
                       {cname("www.shop.example", "e1.cdn.example"), a_record("e1.cdn.example", "192.0.2.80")}));
   EXPECT_EQ(next.dns, 1);

@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/app.hpp"
 #include "core/ip_address.hpp"
+#include "core/owner.hpp"
 #include "core/timestamp.hpp"
 
 namespace tattle::flow {
@@ -91,6 +93,13 @@ struct FlowRecord : FlowCore {
     std::string method, host, target, user_agent;
   };
   std::vector<HttpRequest> http_requests;
+  // From enrichment (src/enrich): where the server is, who owns what the flow reached (by its
+  // names, else by the server's network), the CDN or cloud provider that serves it for the owner,
+  // and tags. What these point to lives for the whole run.
+  std::shared_ptr<const core::Place> place;  // null: no database knows the address
+  const core::Owner* owner = nullptr;
+  const core::Owner* front = nullptr;
+  std::vector<std::string_view> tags;
 };
 
 }  // namespace tattle::flow

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <absl/container/flat_hash_map.h>
+
 #include "core/timestamp.hpp"
 #include "decode/packet.hpp"
 
@@ -62,6 +64,56 @@ void strings(JsonWriter& w, std::string_view k, const std::vector<std::string>& 
   w.key(k);
   w.begin_array();
   for (const auto& item : list) w.value(item);
+  w.end_array();
+}
+
+void views(JsonWriter& w, std::string_view k, const std::vector<std::string_view>& list) {
+  w.key(k);
+  w.begin_array();
+  for (const auto item : list) w.value(item);
+  w.end_array();
+}
+
+void owner_name(JsonWriter& w, std::string_view k, const core::Owner* o) {
+  w.key(k);
+  if (o == nullptr) w.null();
+  else w.value(o->name);
+}
+
+// "asn", "as_name", "country", "anycast" of a place; nulls when unknown.
+void write_place(JsonWriter& w, const core::Place* p, bool with_details) {
+  w.key("asn");
+  if (p == nullptr || p->asn == 0) w.null();
+  else w.value(static_cast<std::uint64_t>(p->asn));
+  if (with_details) {
+    w.key("as_name");
+    if (p == nullptr || p->as_name.empty()) w.null();
+    else w.value(p->as_name);
+  }
+  w.key("country");
+  if (p == nullptr || p->country.empty()) w.null();
+  else w.value(p->country);
+  if (with_details) w.member("anycast", p != nullptr && p->anycast);
+}
+
+// "owner", "owner_parent", "owner_jurisdiction", "owner_headquarters", "jurisdictions", "front".
+void write_owner(JsonWriter& w, const core::Owner* o, const core::Owner* front) {
+  owner_name(w, "owner", o);
+  owner_name(w, "owner_parent", o != nullptr && o->parent != nullptr ? &o->top() : nullptr);
+  w.key("owner_jurisdiction");
+  if (o == nullptr) w.null();
+  else w.value(o->jurisdiction);
+  w.key("owner_headquarters");
+  if (o == nullptr || o->headquarters.empty()) w.null();
+  else w.value(o->headquarters);
+  strings(w, "jurisdictions", o != nullptr ? o->jurisdictions() : std::vector<std::string>{});
+  owner_name(w, "front", front);
+}
+
+void write_apps(JsonWriter& w, const std::vector<core::AppId>& ids, const core::AppRegistry& apps) {
+  w.key("apps");
+  w.begin_array();
+  for (const auto id : ids) w.value(apps.display_name(id));
   w.end_array();
 }
 
@@ -159,6 +211,10 @@ void write_flow(JsonWriter& w, const flow::FlowRecord& f, const core::AppRegistr
     w.end_object();
   }
   w.end_array();
+  owner_name(w, "owner", f.owner);
+  owner_name(w, "front", f.front);
+  write_place(w, f.place.get(), false);
+  views(w, "tags", f.tags);
   w.member("start", core::iso8601_text(f.start).view());
   w.member("end", core::iso8601_text(f.end).view());
   w.member("first_packet", f.first_from_server ? "server" : "client");
@@ -236,8 +292,57 @@ void write_dns(JsonWriter& w, const dissect::DnsTransaction& t, std::string_view
   w.end_object();
 }
 
-JsonReport::JsonReport(std::FILE* out, const core::AppRegistry& apps)
-    : writer_(out), apps_(apps), spool_(std::tmpfile()), dns_(spool_.get()) {
+void write_destination(JsonWriter& w, const enrich::Destination& d, const core::AppRegistry& apps,
+                       std::string_view type) {
+  w.begin_object();
+  if (!type.empty()) w.member("type", type);
+  w.member("ip", core::text(d.server.addr).view());
+  w.member("port", static_cast<std::uint64_t>(d.server.port));
+  w.member("proto", proto_name(d.ip_proto));
+  strings(w, "names", d.names);
+  write_place(w, d.place.get(), true);
+  write_owner(w, d.owner, d.front);
+  views(w, "tags", d.tags);
+  write_apps(w, d.apps, apps);
+  w.member("flows", d.flows);
+  w.member("bytes_out", d.bytes_out);
+  w.member("bytes_in", d.bytes_in);
+  w.member("first", core::iso8601_text(d.first).view());
+  w.member("last", core::iso8601_text(d.last).view());
+  w.end_object();
+}
+
+void write_finding(JsonWriter& w, const detect::Finding& f, const core::AppRegistry& apps, std::string_view type) {
+  w.begin_object();
+  if (!type.empty()) w.member("type", type);
+  w.member("kind", "policy");
+  w.member("rule", f.rule);
+  w.member("value", f.value);
+  w.member("ip", core::text(f.server.addr).view());
+  w.member("port", static_cast<std::uint64_t>(f.server.port));
+  w.member("proto", proto_name(f.ip_proto));
+  optional_string(w, "name", f.name);
+  write_place(w, f.place.get(), false);
+  write_owner(w, f.owner, nullptr);
+  write_apps(w, f.apps, apps);
+  w.member("flows", f.flows);
+  w.key("flow_ids");
+  w.begin_array();
+  for (const auto id : f.flow_ids) w.value(id);
+  w.end_array();
+  w.member("bytes_out", f.bytes_out);
+  w.member("bytes_in", f.bytes_in);
+  w.member("first", core::iso8601_text(f.first).view());
+  w.member("last", core::iso8601_text(f.last).view());
+  w.end_object();
+}
+
+JsonReport::JsonReport(std::FILE* out, const core::AppRegistry& apps, bool enriched)
+    : writer_(out),
+      apps_(apps),
+      destinations_(enriched ? std::make_unique<enrich::DestinationTable>() : nullptr),
+      spool_(std::tmpfile()),
+      dns_(spool_.get()) {
   dns_.begin_items();
   writer_.begin_object();
   writer_.member("schema", kSchema);
@@ -251,6 +356,7 @@ JsonReport::JsonReport(std::FILE* out, const core::AppRegistry& apps)
 }
 
 void JsonReport::on_flow(const flow::FlowRecord& f) {
+  if (destinations_ != nullptr) destinations_->add(f);
   writer_.break_before_next();
   write_flow(writer_, f, apps_);
 }
@@ -269,6 +375,36 @@ void JsonReport::finish(const RunStats& s) {
   if (spool_ == nullptr || !dns_.flush() || !writer_.splice(spool_.get()))
     fmt::print(stderr, "tattle: the DNS transactions could not be kept for the report (temporary file)\n");
   writer_.end_array();
+  writer_.break_before_next();
+  writer_.key("destinations");
+  writer_.begin_array();
+  if (destinations_ != nullptr)
+    for (const auto* d : destinations_->by_bytes_out()) {
+      writer_.break_before_next();
+      write_destination(writer_, *d, apps_);
+    }
+  writer_.end_array();
+  writer_.break_before_next();
+  writer_.key("findings");
+  writer_.begin_array();
+  if (s.policy != nullptr)
+    for (const auto& f : s.policy->findings()) {
+      writer_.break_before_next();
+      write_finding(writer_, f, apps_);
+    }
+  writer_.end_array();
+  writer_.break_before_next();
+  writer_.key("enrichment");
+  writer_.begin_object();
+  writer_.member("enriched", s.enriched);
+  strings(writer_, "location_databases", s.location_sources);
+  writer_.member("entities", static_cast<std::uint64_t>(s.entities));
+  writer_.key("policy");
+  if (s.policy != nullptr) writer_.value(s.policy->path());
+  else writer_.null();
+  writer_.member("destinations_dropped", destinations_ != nullptr ? destinations_->dropped() : 0);
+  writer_.member("findings_dropped", s.policy != nullptr ? s.policy->dropped() : 0);
+  writer_.end_object();
   writer_.break_before_next();
   writer_.key("inputs");
   writer_.begin_array();
@@ -309,7 +445,11 @@ void JsonReport::finish(const RunStats& s) {
   writer_.flush();
 }
 
+NdjsonSink::NdjsonSink(std::FILE* out, const core::AppRegistry& apps, bool enriched)
+    : writer_(out), apps_(apps), destinations_(enriched ? std::make_unique<enrich::DestinationTable>() : nullptr) {}
+
 void NdjsonSink::on_flow(const flow::FlowRecord& f) {
+  if (destinations_ != nullptr) destinations_->add(f);
   write_flow(writer_, f, apps_, "flow");
   writer_.newline();
 }
@@ -317,6 +457,20 @@ void NdjsonSink::on_flow(const flow::FlowRecord& f) {
 void NdjsonSink::on_dns(const dissect::DnsTransaction& t) {
   write_dns(writer_, t, "dns");
   writer_.newline();
+}
+
+void NdjsonSink::finish(const RunStats& s) {
+  if (destinations_ != nullptr)
+    for (const auto* d : destinations_->by_bytes_out()) {
+      write_destination(writer_, *d, apps_, "destination");
+      writer_.newline();
+    }
+  if (s.policy != nullptr)
+    for (const auto& f : s.policy->findings()) {
+      write_finding(writer_, f, apps_, "finding");
+      writer_.newline();
+    }
+  writer_.flush();
 }
 
 namespace {
@@ -339,7 +493,14 @@ std::string human_bytes(std::uint64_t n) {
 }
 }  // namespace
 
+TextSummary::TextSummary(std::FILE* out, const core::AppRegistry& apps, bool enriched, bool colour)
+    : out_(out),
+      apps_(apps),
+      destinations_(enriched ? std::make_unique<enrich::DestinationTable>(true) : nullptr),
+      colour_(colour) {}
+
 void TextSummary::on_flow(const flow::FlowRecord& f) {
+  if (destinations_ != nullptr) destinations_->add(f);
   ++flows_;
   if (!f.name.empty()) ++named_;
   bytes_ += total_bytes(f);
@@ -376,8 +537,12 @@ void TextSummary::finish(const RunStats& s) {
              s.flows[flow::FlowCounter::kTcpFlows], s.flows[flow::FlowCounter::kUdpFlows],
              s.flows[flow::FlowCounter::kOtherFlows], human_bytes(bytes_));
   fmt::print(out_, "{} DNS transactions; {} of the flows named\n", dns_, named_);
+  if (destinations_ != nullptr) {
+    print_destinations(s);
+    print_findings(s);
+  }
   std::sort(top_.begin(), top_.end(), more_bytes);
-  if (!top_.empty()) {
+  if (destinations_ == nullptr && !top_.empty()) {
     fmt::print(out_, "\nTop flows by bytes:\n");
     fmt::print(out_, "  {:<5} {:<46} {:<46} {:>9} {:>10} {:>10}  {}\n", "proto", "client", "server",
                "packets", "out", "in", "app");
@@ -390,7 +555,7 @@ void TextSummary::finish(const RunStats& s) {
                  human_bytes(f.bytes[1]), apps_.display_name(f.app));
     }
   }
-  if (!app_flows_.empty()) {
+  if (destinations_ == nullptr && !app_flows_.empty()) {
     std::sort(app_flows_.begin(), app_flows_.end(),
               [](const auto& a, const auto& b) { return a.second > b.second; });
     fmt::print(out_, "\nApps named by the capture:\n");
@@ -408,6 +573,149 @@ void TextSummary::finish(const RunStats& s) {
              r[reassembly::ReassemblyCounter::kGaps], r[reassembly::ReassemblyCounter::kBytesMissing]);
   if (s.warnings > 0) fmt::print(out_, "{} warnings about damaged input (see above, or --json)\n", s.warnings);
   std::fflush(out_);
+}
+
+namespace {
+
+// Totals of a group of destinations (an app's, an owner's).
+struct Group {
+  std::uint64_t flows = 0, bytes_out = 0, bytes_in = 0;
+  std::vector<const enrich::Destination*> members;
+  void add(const enrich::Destination* d) {
+    flows += d->flows;
+    bytes_out += d->bytes_out;
+    bytes_in += d->bytes_in;
+    members.push_back(d);
+  }
+};
+
+template <class K>
+std::vector<std::pair<K, Group>> by_bytes_sent(absl::flat_hash_map<K, Group>& groups) {
+  std::vector<std::pair<K, Group>> out(std::make_move_iterator(groups.begin()), std::make_move_iterator(groups.end()));
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    if (a.second.bytes_out != b.second.bytes_out) return a.second.bytes_out > b.second.bytes_out;
+    return a.second.bytes_in > b.second.bytes_in;
+  });
+  return out;
+}
+
+std::string fit(std::string text, std::size_t width) {
+  if (text.size() <= width) return text;
+  text.resize(width - 3);
+  text += "...";
+  return text;
+}
+
+std::string owner_label(const core::Owner* o) {
+  if (o == nullptr) return "owner unknown";
+  std::string label = o->name;
+  if (o->parent != nullptr) label += fmt::format(" ({})", o->top().name);
+  label += " - law: ";
+  const auto j = o->jurisdictions();
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    if (i > 0) label += ", ";
+    label += j[i];
+  }
+  return label;
+}
+
+std::string clock(core::Timestamp t) {
+  const std::string iso = core::iso8601(t);  // 2026-11-25T15:01:02.123456789Z
+  return iso.size() >= 19 ? iso.substr(11, 8) : iso;
+}
+
+}  // namespace
+
+void TextSummary::print_destinations(const RunStats& s) {
+  const auto list = destinations_->by_bytes_out();
+  if (list.empty()) return;
+  const char* bold = colour_ ? "\x1b[1m" : "";
+  const char* dim = colour_ ? "\x1b[2m" : "";
+  const char* red = colour_ ? "\x1b[31m" : "";
+  const char* reset = colour_ ? "\x1b[0m" : "";
+
+  // Destinations breaching the policy are marked; findings are per server, not per app.
+  absl::flat_hash_map<std::pair<core::Endpoint, std::uint8_t>, bool> breached;
+  if (s.policy != nullptr)
+    for (const auto& f : s.policy->findings()) breached[{f.server, f.ip_proto}] = true;
+
+  absl::flat_hash_map<core::AppId, Group> apps;
+  for (const auto* d : list) apps[d->apps.empty() ? core::kNoApp : d->apps.front()].add(d);
+  const bool any_app = apps.size() > 1 || !apps.contains(core::kNoApp);
+
+  fmt::print(out_, "\nWhere the data went, most sent first{}:\n", any_app ? " (app, owner, destination)" : " (owner, destination)");
+  // Columns: label | cc network | flows sent received | first-last; 97 characters in all.
+  constexpr std::size_t kLabel = 38, kHead = kLabel + 14;
+  fmt::print(out_, "{}{:<{}} {:>2} {:>10} {:>5} {:>9} {:>9}  {}{}\n", dim, "", kLabel, "cc", "network", "flows",
+             "sent", "received", "first-last", reset);
+  const std::string indent = any_app ? "  " : "";
+  for (auto& [app, app_group] : by_bytes_sent(apps)) {
+    if (any_app)
+      fmt::print(out_, "{}{:<{}}{} {:>5} {:>9} {:>9}\n", bold,
+                 fit(app == core::kNoApp ? "(app unknown)" : apps_.display_name(app), kHead), kHead, reset, app_group.flows,
+                 human_bytes(app_group.bytes_out), human_bytes(app_group.bytes_in));
+    absl::flat_hash_map<const core::Owner*, Group> owners;
+    for (const auto* d : app_group.members) owners[d->owner].add(d);
+    auto sorted_owners = by_bytes_sent(owners);
+    std::size_t shown = 0;
+    for (auto& [owner, group] : sorted_owners) {
+      if (shown++ == kOwnersShown) {
+        fmt::print(out_, "{}{}... {} more owners (--json lists them all){}\n", indent, dim,
+                   sorted_owners.size() - kOwnersShown, reset);
+        break;
+      }
+      const std::size_t width = kHead - indent.size();
+      fmt::print(out_, "{}{}{:<{}}{} {:>5} {:>9} {:>9}\n", indent, owner != nullptr ? bold : dim,
+                 fit(owner_label(owner), width), width, reset, group.flows, human_bytes(group.bytes_out),
+                 human_bytes(group.bytes_in));
+      std::size_t n = 0;
+      for (const auto* d : group.members) {
+        if (n++ == kDestinationsShown) {
+          fmt::print(out_, "{}  {}... {} more destinations{}\n", indent, dim, group.members.size() - kDestinationsShown, reset);
+          break;
+        }
+        std::string label = d->names.empty() ? core::to_string(d->server)
+                                             : fmt::format("{}:{}", d->names.front(), d->server.port);
+        if (d->front != nullptr) label += fmt::format(" via {}", d->front->name);
+        const bool breach = breached.contains(std::pair{d->server, d->ip_proto});
+        const core::Place* p = d->place.get();
+        const std::size_t label_width = kLabel - 2 - indent.size();
+        fmt::print(out_, "{}{}{}{:<{}}{} {:>2} {:>10} {:>5} {:>9} {:>9}  {}-{}\n", indent, breach ? red : "",
+                   breach ? "! " : "  ", fit(label, label_width), label_width, breach ? reset : "",
+                   p != nullptr && !p->country.empty() ? p->country : "--",
+                   p != nullptr && p->asn != 0 ? fmt::format("AS{}", p->asn) : "--", d->flows,
+                   human_bytes(d->bytes_out), human_bytes(d->bytes_in), clock(d->first), clock(d->last));
+      }
+    }
+  }
+}
+
+void TextSummary::print_findings(const RunStats& s) {
+  if (s.policy == nullptr) return;
+  const auto& findings = s.policy->findings();
+  const char* red = colour_ ? "\x1b[31m" : "";
+  const char* reset = colour_ ? "\x1b[0m" : "";
+  if (findings.empty()) {
+    fmt::print(out_, "\nPolicy {}: no breach\n", s.policy->path());
+    return;
+  }
+  // Per rule and value: how many destinations and flows, and the bytes sent.
+  struct Total {
+    std::uint64_t destinations = 0, flows = 0, bytes_out = 0;
+  };
+  std::vector<std::pair<std::string, Total>> totals;
+  for (const auto& f : findings) {
+    const std::string key = fmt::format("{} = {}", f.rule, f.value);
+    auto it = std::find_if(totals.begin(), totals.end(), [&](const auto& t) { return t.first == key; });
+    if (it == totals.end()) it = totals.insert(totals.end(), {key, Total{}});
+    ++it->second.destinations;
+    it->second.flows += f.flows;
+    it->second.bytes_out += f.bytes_out;
+  }
+  fmt::print(out_, "\n{}Policy {}: breached{} (destinations marked !)\n", red, s.policy->path(), reset);
+  for (const auto& [rule, t] : totals)
+    fmt::print(out_, "  {:<50} {:>5} destinations {:>6} flows {:>9} sent\n", fit(rule, 50), t.destinations, t.flows,
+               human_bytes(t.bytes_out));
 }
 
 }  // namespace tattle::report

@@ -15,7 +15,9 @@
 #include "core/diagnostics.hpp"
 #include "decode/decoder.hpp"
 #include "dissect/dns.hpp"
+#include "detect/policy.hpp"
 #include "dissect/tcp.hpp"
+#include "enrich/destinations.hpp"
 #include "flow/flow_table.hpp"
 #include "report/json_writer.hpp"
 
@@ -43,6 +45,11 @@ struct RunStats {
   core::Counters<dissect::TlsCounter> tls;
   core::Counters<dissect::HttpCounter> http;
   std::uint64_t resolutions_dropped = 0;  // DNS answers the resolution map had no room for
+  // Enrichment and the policy; not with --flows-only.
+  bool enriched = false;
+  std::vector<std::string> location_sources;  // the address databases in use
+  std::size_t entities = 0;                   // entities in the catalog
+  const detect::Policy* policy = nullptr;     // null: no --policy
   std::uint64_t warnings = 0;
   std::uint64_t apps = 0;          // distinct apps the captures named
   std::uint64_t apps_dropped = 0;  // beyond core::AppRegistry::kMaxApps
@@ -55,6 +62,11 @@ void write_flow(JsonWriter& w, const flow::FlowRecord& f, const core::AppRegistr
                 std::string_view type = {});
 // A DNS transaction's JSON object (the "dns" items of docs/schema.md), `type` as above.
 void write_dns(JsonWriter& w, const dissect::DnsTransaction& t, std::string_view type = {});
+// The "destinations" and "findings" items of docs/schema.md, `type` as above.
+void write_destination(JsonWriter& w, const enrich::Destination& d, const core::AppRegistry& apps,
+                       std::string_view type = {});
+void write_finding(JsonWriter& w, const detect::Finding& f, const core::AppRegistry& apps,
+                   std::string_view type = {});
 std::string_view proto_name(std::uint8_t ip_proto);
 
 class RunSink : public flow::FlowSink, public dissect::DnsSink {
@@ -68,7 +80,8 @@ class RunSink : public flow::FlowSink, public dissect::DnsSink {
 // spooled to a temporary file and copied into "dns" at the end, so memory stays bounded.
 class JsonReport final : public RunSink {
  public:
-  JsonReport(std::FILE* out, const core::AppRegistry& apps);
+  // `enriched`: flows are named and placed, so the report sums them per destination.
+  JsonReport(std::FILE* out, const core::AppRegistry& apps, bool enriched);
   void on_flow(const flow::FlowRecord& f) override;
   void on_dns(const dissect::DnsTransaction& t) override;
   void finish(const RunStats& stats) override;
@@ -76,6 +89,7 @@ class JsonReport final : public RunSink {
  private:
   JsonWriter writer_;
   const core::AppRegistry& apps_;
+  std::unique_ptr<enrich::DestinationTable> destinations_;  // null: not enriched
   struct Close {
     void operator()(std::FILE* f) const { std::fclose(f); }
   };
@@ -85,22 +99,28 @@ class JsonReport final : public RunSink {
 
 class NdjsonSink final : public RunSink {
  public:
-  NdjsonSink(std::FILE* out, const core::AppRegistry& apps) : writer_(out), apps_(apps) {}
+  // With `enriched`, destination and finding lines follow the flows at the end of the run.
+  NdjsonSink(std::FILE* out, const core::AppRegistry& apps, bool enriched);
   void on_flow(const flow::FlowRecord& f) override;
   void on_dns(const dissect::DnsTransaction& t) override;
-  void finish(const RunStats&) override { writer_.flush(); }
+  void finish(const RunStats& stats) override;
 
  private:
   JsonWriter writer_;
   const core::AppRegistry& apps_;
+  std::unique_ptr<enrich::DestinationTable> destinations_;
 };
 
-// The readable summary printed when no --json is asked for. Memory is bounded: it keeps totals
-// per protocol and per app, and only the top flows by bytes.
+// The readable summary printed when no --json is asked for: where the data went, grouped app →
+// owner → destination, sorted by bytes sent and fitted to a 100-column terminal (colour when
+// `colour`); without enrichment (--flows-only), the top flows by bytes. Memory is bounded: totals
+// per destination (DestinationTable's bound) and the top flows.
 class TextSummary final : public RunSink {
  public:
   static constexpr std::size_t kTopFlows = 15;
-  TextSummary(std::FILE* out, const core::AppRegistry& apps) : out_(out), apps_(apps) {}
+  static constexpr std::size_t kOwnersShown = 12;        // per app
+  static constexpr std::size_t kDestinationsShown = 4;   // per owner
+  TextSummary(std::FILE* out, const core::AppRegistry& apps, bool enriched, bool colour);
   void on_flow(const flow::FlowRecord& f) override;
   void on_dns(const dissect::DnsTransaction&) override { ++dns_; }
   void finish(const RunStats& stats) override;
@@ -114,6 +134,10 @@ class TextSummary final : public RunSink {
   std::uint64_t flows_ = 0;
   std::uint64_t bytes_ = 0;
   std::vector<std::pair<core::AppId, std::uint64_t>> app_flows_;
+  std::unique_ptr<enrich::DestinationTable> destinations_;  // per app; null: not enriched
+  bool colour_;
+  void print_destinations(const RunStats& s);
+  void print_findings(const RunStats& s);
 };
 
 // Hands each flow to every sink, one call at a time (flows come from several worker threads).
