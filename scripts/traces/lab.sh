@@ -1,12 +1,15 @@
 # shellcheck shell=bash
-# Shared by scripts/make-traces and bench/make-capture: a two-namespace lab
-# joined by one veth pair, with nginx and named in the server namespace.
+# Shared by scripts/make-traces, scripts/make-demo and bench/make-capture:
+# network namespaces joined by veth pairs, with nginx and named or dnsmasq in
+# the server namespace.
 #
 # Every packet stays inside namespaces this file creates; the addresses
 # below exist only there (10.99.0.0/24 and fd00:99::/64, a ULA prefix).
 # Callers set LAB_CLIENT_NS, LAB_SERVER_NS, LAB_MTU and LAB_DIR (a temp dir
 # the caller owns), call lab_up, then start what they need, and call
-# lab_down from their EXIT trap.
+# lab_down from their EXIT trap. A caller with a topology of its own sets
+# LAB_NETNS to all its namespace names, builds them with lab_netns_add and
+# lab_veth, and calls lab_down likewise.
 
 LAB_CLIENT_NS=${LAB_CLIENT_NS:-tt-client}
 LAB_SERVER_NS=${LAB_SERVER_NS:-tt-server}
@@ -18,6 +21,10 @@ LAB_SERVER_V6=fd00:99::2
 LAB_CLIENT_IF=veth-c
 LAB_SERVER_IF=veth-s
 LAB_ZONE=tattle.test
+# What lab_down removes, and what lab_up clears first if an earlier run was killed.
+[[ -v LAB_NETNS ]] || LAB_NETNS=("$LAB_CLIENT_NS" "$LAB_SERVER_NS")
+# Names nginx serves and its certificate is made for; the first is the subject CN.
+[[ -v LAB_WEB_NAMES ]] || LAB_WEB_NAMES=("www.$LAB_ZONE" "$LAB_ZONE" "*.$LAB_ZONE")
 LAB_PIDS=()
 
 lab_log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
@@ -58,26 +65,36 @@ lab_disable_offloads() {
   fi
 }
 
+# lab_netns_add NS...: fresh namespaces with loopback up.
+lab_netns_add() {
+  local ns
+  for ns in "$@"; do
+    ip netns add "$ns"
+    ip netns exec "$ns" ip link set lo up
+  done
+}
+
+# lab_veth NS_A IF_A NS_B IF_B: a veth pair created straight inside the two
+# namespaces (so no name clashes in the root one), MTU $LAB_MTU, offloads off,
+# up. Addresses are the caller's to add.
+lab_veth() {
+  local ns_a=$1 if_a=$2 ns_b=$3 if_b=$4
+  ip link add "$if_a" netns "$ns_a" mtu "$LAB_MTU" type veth \
+    peer name "$if_b" netns "$ns_b" mtu "$LAB_MTU"
+  lab_disable_offloads "$ns_a" "$if_a"
+  lab_disable_offloads "$ns_b" "$if_b"
+  ip netns exec "$ns_a" ip link set "$if_a" up
+  ip netns exec "$ns_b" ip link set "$if_b" up
+}
+
 lab_up() {
   lab_down_netns
-  ip netns add "$LAB_CLIENT_NS"
-  ip netns add "$LAB_SERVER_NS"
-  # Created straight inside the namespaces, so no name clashes in the root one.
-  ip link add "$LAB_CLIENT_IF" netns "$LAB_CLIENT_NS" mtu "$LAB_MTU" type veth \
-    peer name "$LAB_SERVER_IF" netns "$LAB_SERVER_NS" mtu "$LAB_MTU"
-  local ns dev v4 v6
-  for ns in "$LAB_CLIENT_NS" "$LAB_SERVER_NS"; do
-    if [[ $ns == "$LAB_CLIENT_NS" ]]; then
-      dev=$LAB_CLIENT_IF v4=$LAB_CLIENT_V4 v6=$LAB_CLIENT_V6
-    else
-      dev=$LAB_SERVER_IF v4=$LAB_SERVER_V4 v6=$LAB_SERVER_V6
-    fi
-    ip netns exec "$ns" ip link set lo up
-    ip netns exec "$ns" ip addr add "$v4/24" dev "$dev"
-    ip netns exec "$ns" ip addr add "$v6/64" dev "$dev" nodad
-    lab_disable_offloads "$ns" "$dev"
-    ip netns exec "$ns" ip link set "$dev" up
-  done
+  lab_netns_add "$LAB_CLIENT_NS" "$LAB_SERVER_NS"
+  lab_veth "$LAB_CLIENT_NS" "$LAB_CLIENT_IF" "$LAB_SERVER_NS" "$LAB_SERVER_IF"
+  in_client ip addr add "$LAB_CLIENT_V4/24" dev "$LAB_CLIENT_IF"
+  in_client ip addr add "$LAB_CLIENT_V6/64" dev "$LAB_CLIENT_IF" nodad
+  in_server ip addr add "$LAB_SERVER_V4/24" dev "$LAB_SERVER_IF"
+  in_server ip addr add "$LAB_SERVER_V6/64" dev "$LAB_SERVER_IF" nodad
   # Let link-local DAD, MLD and router solicitations settle before capturing.
   local i
   for i in $(seq 50); do
@@ -90,18 +107,21 @@ lab_up() {
   sleep "${LAB_SETTLE:-1}"
 }
 
-# Self-signed certificate for the lab's names, made fresh each run.
+# Self-signed certificate for LAB_WEB_NAMES, made fresh each run.
 lab_make_cert() {
-  local dir=$1
+  local dir=$1 san n
+  san=$(for n in "${LAB_WEB_NAMES[@]}"; do printf 'DNS:%s,' "$n"; done)
   openssl req -x509 -newkey rsa:2048 -nodes -days 30 \
     -keyout "$dir/server.key" -out "$dir/server.crt" \
-    -subj "/O=tattle test lab/CN=www.$LAB_ZONE" \
-    -addext "subjectAltName=DNS:$LAB_ZONE,DNS:*.$LAB_ZONE" 2>/dev/null
+    -subj "/O=tattle test lab/CN=${LAB_WEB_NAMES[0]}" \
+    -addext "subjectAltName=${san%,}" 2>/dev/null
 }
 
-# lab_start_nginx WEBROOT WORKERS
+# lab_start_nginx WEBROOT WORKERS [DIRECTIVES]: HTTP on 80 and HTTPS on 443 for
+# LAB_WEB_NAMES, on every address of the server namespace; DIRECTIVES (nginx
+# text) join the server block.
 lab_start_nginx() {
-  local root=$1 workers=${2:-1} d=$LAB_DIR/nginx
+  local root=$1 workers=${2:-1} extra=${3:-} d=$LAB_DIR/nginx
   mkdir -p "$d/tmp"
   lab_make_cert "$d"
   cat >"$d/nginx.conf" <<CONF
@@ -130,13 +150,14 @@ http {
     listen [::]:80;
     listen 443 ssl http2;
     listen [::]:443 ssl http2;
-    server_name $LAB_ZONE *.$LAB_ZONE;
+    server_name ${LAB_WEB_NAMES[*]};
     ssl_certificate $d/server.crt;
     ssl_certificate_key $d/server.key;
     ssl_protocols TLSv1.2 TLSv1.3;
     root $root;
     location = /api/collect { return 204; }
     location = /api/echo { default_type application/json; return 200 '{"ok":true}\n'; }
+    $extra
   }
 }
 CONF
@@ -215,14 +236,14 @@ lab_wait_port() {
   return 1
 }
 
-# lab_start_tcpdump PIDVAR OUTFILE TCPDUMP_ARGS...: starts a capture in the
-# client namespace and returns once it is listening.
+# lab_start_tcpdump PIDVAR NS OUTFILE TCPDUMP_ARGS...: starts a capture in
+# namespace NS and returns once it is listening.
 lab_start_tcpdump() {
   local -n pid_ref=$1
-  local out=$2
-  shift 2
+  local ns=$2 out=$3
+  shift 3
   local log="$out.log"
-  ip netns exec "$LAB_CLIENT_NS" tcpdump -n -s 0 -w "$out" "$@" 2>"$log" &
+  ip netns exec "$ns" tcpdump -n -s 0 -w "$out" "$@" 2>"$log" &
   pid_ref=$!
   LAB_PIDS+=("$pid_ref")
   local i
@@ -247,7 +268,7 @@ lab_stop_tcpdump() {
 
 lab_down_netns() {
   local ns
-  for ns in "$LAB_CLIENT_NS" "$LAB_SERVER_NS"; do
+  for ns in "${LAB_NETNS[@]}"; do
     if ip netns list | awk '{print $1}' | grep -qxF -- "$ns"; then
       # Anything still running in a namespace from an earlier, killed run.
       local p
