@@ -529,9 +529,9 @@ void TextSummary::finish(const RunStats& s) {
     }
     fmt::print(out_, "{}: {}{}, {} packets, {}", i.path, i.format, i.gzip ? " (gzip)" : "", i.packets,
                human_bytes(i.bytes));
-    if (i.packets > 0) fmt::print(out_, ", {} .. {}", core::iso8601(i.first), core::iso8601(i.last));
     if (in.warnings.total > 0) fmt::print(out_, ", {} warnings", in.warnings.total);
     fmt::print(out_, "\n");
+    if (i.packets > 0) fmt::print(out_, "  {} .. {}\n", core::iso8601(i.first), core::iso8601(i.last));
   }
   fmt::print(out_, "\n{} flows ({} tcp, {} udp, {} other), {} on the wire\n", flows_,
              s.flows[flow::FlowCounter::kTcpFlows], s.flows[flow::FlowCounter::kUdpFlows],
