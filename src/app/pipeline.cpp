@@ -19,6 +19,7 @@
 #include "app/progress.hpp"
 #include "capture/merge.hpp"
 #include "capture/packet_source.hpp"
+#include "capture/privacy_report.hpp"
 #include "core/diagnostics.hpp"
 #include "core/status.hpp"
 #include "decode/decoder.hpp"
@@ -218,6 +219,16 @@ bool inside(core::Bytes part, core::Bytes whole) {
   return part.empty() || (part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size());
 }
 
+// An App Privacy Report is JSON text; every capture format begins with binary magic.
+bool is_privacy_report(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return false;
+  char head[64];
+  const std::size_t n = std::fread(head, 1, sizeof head, f);
+  std::fclose(f);
+  return capture::looks_like_json_lines(std::string_view(head, n));
+}
+
 std::FILE* open_output(const std::string& path) {
   if (path == "-") return stdout;
   return std::fopen(path.c_str(), "wb");
@@ -274,8 +285,17 @@ int run_audit(const AuditOptions& options) {
   std::vector<std::unique_ptr<capture::PacketSource>> sources;
   std::vector<capture::PacketSource*> opened;  // input order, for the report
   std::vector<std::size_t> report_index;       // opened[i] → stats.inputs index
+  std::vector<std::pair<std::string, std::uint32_t>> privacy_reports;  // path, input index
   for (const auto& path : options.inputs) {
     const std::uint32_t input = diag.add_input(path);
+    if (is_privacy_report(path)) {
+      privacy_reports.emplace_back(path, input);
+      report::InputReport in;
+      in.info.path = path;
+      in.info.format = "app-privacy-report";
+      stats.inputs.push_back(std::move(in));
+      continue;
+    }
     capture::Limits limits;
     limits.read_ahead_thread = stats.threads > 1;
     auto src = capture::PacketSource::open(path, input, diag, apps, limits);
@@ -293,6 +313,10 @@ int run_audit(const AuditOptions& options) {
     stats.inputs.push_back(std::move(in));
   }
 
+  if (!privacy_reports.empty() && privacy_reports.size() != options.inputs.size()) {
+    fmt::print(stderr, "tattle: an App Privacy Report is audited on its own, not with captures\n");
+    return kExitUsage;
+  }
   const bool enriched = !options.flows_only;
   auto enrichment = std::make_unique<Enrichment>();
   detect::Policy policy;
@@ -387,6 +411,28 @@ int run_audit(const AuditOptions& options) {
     }
   }
   take_names();  // an NRB after the last packet still names the flows that end now
+  // App Privacy Report records become flows without packets: an app, a domain, times and hits.
+  std::uint64_t record_number = 0;
+  for (const auto& [path, input] : privacy_reports) {
+    capture::PrivacyReportCounts counts;
+    flow::FlowSink& next = options.flows_only ? static_cast<flow::FlowSink&>(sinks) : namer;
+    const auto st = capture::read_privacy_report(path, input, diag, [&](const capture::NetworkActivity& a) {
+      flow::FlowRecord f;
+      f.id = 8 * ++record_number;
+      f.app = apps.intern(core::AppInfo{.name = a.bundle_id});
+      f.add_name(a.domain, flow::NameSource::kReport);
+      f.start = a.first;
+      f.end = a.last;
+      f.hits = a.hits;
+      next.on_flow(f);
+    }, counts);
+    if (!st.ok()) {
+      fmt::print(stderr, "tattle: {}\n", std::string(st.message()));
+      stats.inputs[input].error = std::string(st.message());
+      unreadable = true;
+    }
+    stats.inputs[input].records = counts.network_activity;
+  }
   for (auto& w : workers) {
     w->finish();
     stats.flows.merge(w->table().counters());

@@ -118,7 +118,7 @@ void Policy::check(const flow::FlowRecord& f) {
 }
 
 void Policy::breach(const flow::FlowRecord& f, const char* rule, std::string value) {
-  Key key{rule, std::move(value), f.server, f.ip_proto};
+  Key key{rule, std::move(value), f.server, f.ip_proto, f.server.addr.version == 0 ? f.name : std::string{}};
   auto it = index_.find(key);
   if (it == index_.end()) {
     if (findings_.size() >= kMaxFindings) {

@@ -1,7 +1,7 @@
 // The user's policy (a TOML file, docs/policy.md): which owner jurisdictions, hosting countries,
 // networks, owners and tags data must not go to — or the only ones it may go to — with
 // exceptions. Every flow that breaches a rule becomes part of a finding, one per rule, value and
-// destination. Not thread-safe: fed from the sinks' side, one flow at a time.
+// destination (server address, port and transport; or name, for App Privacy Report records). Not thread-safe: fed from the sinks' side, one flow at a time.
 #pragma once
 
 #include <cstdint>
@@ -66,10 +66,11 @@ class Policy {
     std::string rule, value;
     core::Endpoint server;
     std::uint8_t ip_proto;
+    std::string name;  // only for records without a server address (App Privacy Report)
     bool operator==(const Key&) const = default;
     template <class H>
     friend H AbslHashValue(H h, const Key& k) {
-      return H::combine(std::move(h), k.rule, k.value, k.server, k.ip_proto);
+      return H::combine(std::move(h), k.rule, k.value, k.server, k.ip_proto, k.name);
     }
   };
   absl::flat_hash_map<Key, std::size_t> index_;

@@ -14,7 +14,8 @@ void add_once(std::vector<T>& list, const T& item, std::size_t max) {
 }  // namespace
 
 void DestinationTable::add(const flow::FlowRecord& f) {
-  const Key key{f.server, f.ip_proto, by_app_ ? f.app : core::kNoApp};
+  const Key key{f.server, f.ip_proto, by_app_ ? f.app : core::kNoApp,
+                f.server.addr.version == 0 ? f.name : std::string{}};
   auto it = index_.find(key);
   if (it == index_.end()) {
     if (list_.size() >= kMaxDestinations) {
@@ -32,6 +33,7 @@ void DestinationTable::add(const flow::FlowRecord& f) {
   }
   Destination& d = *list_[it->second];
   ++d.flows;
+  d.hits += f.hits;
   d.bytes_out += f.bytes[0];
   d.bytes_in += f.bytes[1];
   d.first = std::min(d.first, f.start);
@@ -60,7 +62,8 @@ std::vector<const Destination*> DestinationTable::by_bytes_out() const {
   for (const auto& d : list_) out.push_back(d.get());
   std::stable_sort(out.begin(), out.end(), [](const Destination* a, const Destination* b) {
     if (a->bytes_out != b->bytes_out) return a->bytes_out > b->bytes_out;
-    return a->bytes_in > b->bytes_in;
+    if (a->bytes_in != b->bytes_in) return a->bytes_in > b->bytes_in;
+    return a->hits > b->hits;
   });
   return out;
 }

@@ -1,4 +1,5 @@
-// Flows summed per destination — one per server address, port and transport — for the reports,
+// Flows summed per destination — one per server address, port and transport, or per name for
+// App Privacy Report records, which have no address — for the reports,
 // the terminal summary and block lists. Not thread-safe: fed from the sinks' side, one flow at a
 // time. Bounded: beyond kMaxDestinations a new destination is counted, not kept.
 #pragma once
@@ -34,6 +35,7 @@ struct Destination {
   std::vector<std::string_view> tags;
   std::vector<core::AppId> apps;  // at most kMaxApps
   std::uint64_t flows = 0, bytes_out = 0, bytes_in = 0;
+  std::uint64_t hits = 0;  // App Privacy Report records: the network accesses they sum
   core::Timestamp first, last;
 
  private:
@@ -59,10 +61,11 @@ class DestinationTable {
     core::Endpoint server;
     std::uint8_t ip_proto;
     core::AppId app;
+    std::string name;  // only for records without a server address (App Privacy Report)
     bool operator==(const Key&) const = default;
     template <class H>
     friend H AbslHashValue(H h, const Key& k) {
-      return H::combine(std::move(h), k.server, k.ip_proto, k.app);
+      return H::combine(std::move(h), k.server, k.ip_proto, k.app, k.name);
     }
   };
   bool by_app_;

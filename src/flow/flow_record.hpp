@@ -38,8 +38,9 @@ enum class EndReason : std::uint8_t {
 std::string_view to_string(EndReason r);
 
 // Where a flow's name came from, best first: what the client said in the flow itself (TLS SNI,
-// QUIC's ClientHello, HTTP Host), then what its client resolved to the server's address.
-enum class NameSource : std::uint8_t { kNone, kSni, kQuic, kHttp, kDns };
+// QUIC's ClientHello, HTTP Host), then what its client resolved to the server's address; or the
+// domain an App Privacy Report record names (such records are not packets).
+enum class NameSource : std::uint8_t { kNone, kSni, kQuic, kHttp, kDns, kReport };
 
 inline constexpr std::size_t kMaxFlowNames = 16;     // names kept per flow
 inline constexpr std::size_t kMaxFlowRequests = 16;  // HTTP requests kept per flow
@@ -100,6 +101,8 @@ struct FlowRecord : FlowCore {
   const core::Owner* owner = nullptr;
   const core::Owner* front = nullptr;
   std::vector<std::string_view> tags;
+  // App Privacy Report records only: the network accesses the record sums (0 for packet flows).
+  std::uint64_t hits = 0;
 };
 
 }  // namespace tattle::flow

@@ -44,6 +44,7 @@ std::string_view to_string(NameSource s) {
     case NameSource::kQuic: return "quic";
     case NameSource::kHttp: return "http";
     case NameSource::kDns: return "dns";
+    case NameSource::kReport: return "report";
   }
   return "none";
 }

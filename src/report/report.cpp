@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <tuple>
+
 #include <absl/container/flat_hash_map.h>
 
 #include "core/timestamp.hpp"
@@ -110,6 +112,22 @@ void write_owner(JsonWriter& w, const core::Owner* o, const core::Owner* front) 
   owner_name(w, "front", front);
 }
 
+// "ip", "port", "proto"; nulls for records with no server address (App Privacy Report).
+void write_server(JsonWriter& w, const core::Endpoint& server, std::uint8_t ip_proto) {
+  if (server.addr.version == 0) {
+    for (const auto* k : {"ip", "port", "proto"}) {
+      w.key(k);
+      w.null();
+    }
+    return;
+  }
+  w.member("ip", core::text(server.addr).view());
+  w.member("port", static_cast<std::uint64_t>(server.port));
+  w.key("proto");
+  if (const auto name = proto_name(ip_proto); !name.empty()) w.value(name);
+  else w.value(std::to_string(ip_proto));
+}
+
 void write_apps(JsonWriter& w, const std::vector<core::AppId>& ids, const core::AppRegistry& apps) {
   w.key("apps");
   w.begin_array();
@@ -154,6 +172,7 @@ void write_input(JsonWriter& w, const InputReport& in) {
   else w.null();
   w.member("name_records", static_cast<std::uint64_t>(in.name_records));
   w.member("secrets", static_cast<std::uint64_t>(in.secrets));
+  if (i.format == "app-privacy-report") w.member("records", in.records);
   w.member("warnings_total", in.warnings.total);
   w.key("warnings");
   w.begin_array();
@@ -228,6 +247,7 @@ void write_flow(JsonWriter& w, const flow::FlowRecord& f, const core::AppRegistr
     w.member("tcp_state", flow::to_string(f.tcp_state));
   }
   w.member("end_reason", flow::to_string(f.end_reason));
+  if (f.hits > 0) w.member("hits", f.hits);
   if (f.depth > 0) {
     w.member("tunnel_depth", static_cast<std::uint64_t>(f.depth));
   }
@@ -296,15 +316,14 @@ void write_destination(JsonWriter& w, const enrich::Destination& d, const core::
                        std::string_view type) {
   w.begin_object();
   if (!type.empty()) w.member("type", type);
-  w.member("ip", core::text(d.server.addr).view());
-  w.member("port", static_cast<std::uint64_t>(d.server.port));
-  w.member("proto", proto_name(d.ip_proto));
+  write_server(w, d.server, d.ip_proto);
   strings(w, "names", d.names);
   write_place(w, d.place.get(), true);
   write_owner(w, d.owner, d.front);
   views(w, "tags", d.tags);
   write_apps(w, d.apps, apps);
   w.member("flows", d.flows);
+  if (d.hits > 0) w.member("hits", d.hits);
   w.member("bytes_out", d.bytes_out);
   w.member("bytes_in", d.bytes_in);
   w.member("first", core::iso8601_text(d.first).view());
@@ -318,9 +337,7 @@ void write_finding(JsonWriter& w, const detect::Finding& f, const core::AppRegis
   w.member("kind", "policy");
   w.member("rule", f.rule);
   w.member("value", f.value);
-  w.member("ip", core::text(f.server.addr).view());
-  w.member("port", static_cast<std::uint64_t>(f.server.port));
-  w.member("proto", proto_name(f.ip_proto));
+  write_server(w, f.server, f.ip_proto);
   optional_string(w, "name", f.name);
   write_place(w, f.place.get(), false);
   write_owner(w, f.owner, nullptr);
@@ -501,6 +518,7 @@ TextSummary::TextSummary(std::FILE* out, const core::AppRegistry& apps, bool enr
 
 void TextSummary::on_flow(const flow::FlowRecord& f) {
   if (destinations_ != nullptr) destinations_->add(f);
+  hits_ += f.hits;
   ++flows_;
   if (!f.name.empty()) ++named_;
   bytes_ += total_bytes(f);
@@ -527,19 +545,34 @@ void TextSummary::finish(const RunStats& s) {
       fmt::print(out_, "{}: not read: {}\n", i.path, in.error);
       continue;
     }
-    fmt::print(out_, "{}: {}{}, {} packets, {}", i.path, i.format, i.gzip ? " (gzip)" : "", i.packets,
-               human_bytes(i.bytes));
+    if (i.format == "app-privacy-report")
+      fmt::print(out_, "{}: App Privacy Report, {} network activity records", i.path, in.records);
+    else
+      fmt::print(out_, "{}: {}{}, {} packets, {}", i.path, i.format, i.gzip ? " (gzip)" : "", i.packets,
+                 human_bytes(i.bytes));
     if (in.warnings.total > 0) fmt::print(out_, ", {} warnings", in.warnings.total);
     fmt::print(out_, "\n");
     if (i.packets > 0) fmt::print(out_, "  {} .. {}\n", core::iso8601(i.first), core::iso8601(i.last));
   }
-  fmt::print(out_, "\n{} flows ({} tcp, {} udp, {} other), {} on the wire\n", flows_,
-             s.flows[flow::FlowCounter::kTcpFlows], s.flows[flow::FlowCounter::kUdpFlows],
-             s.flows[flow::FlowCounter::kOtherFlows], human_bytes(bytes_));
-  fmt::print(out_, "{} DNS transactions; {} of the flows named\n", dns_, named_);
+  // An App Privacy Report is audited on its own: records of apps and names, no packets.
+  const bool records_only = !s.inputs.empty() && std::all_of(s.inputs.begin(), s.inputs.end(), [](const auto& in) {
+    return in.info.format == "app-privacy-report";
+  });
+  if (records_only) {
+    fmt::print(out_, "\n{} network activity records of {} apps, {} hits\n", flows_, s.apps, hits_);
+  } else {
+    fmt::print(out_, "\n{} flows ({} tcp, {} udp, {} other), {} on the wire\n", flows_,
+               s.flows[flow::FlowCounter::kTcpFlows], s.flows[flow::FlowCounter::kUdpFlows],
+               s.flows[flow::FlowCounter::kOtherFlows], human_bytes(bytes_));
+    fmt::print(out_, "{} DNS transactions; {} of the flows named\n", dns_, named_);
+  }
   if (destinations_ != nullptr) {
-    print_destinations(s);
+    print_destinations(s, records_only);
     print_findings(s);
+  }
+  if (records_only) {
+    std::fflush(out_);
+    return;
   }
   std::sort(top_.begin(), top_.end(), more_bytes);
   if (destinations_ == nullptr && !top_.empty()) {
@@ -579,10 +612,11 @@ namespace {
 
 // Totals of a group of destinations (an app's, an owner's).
 struct Group {
-  std::uint64_t flows = 0, bytes_out = 0, bytes_in = 0;
+  std::uint64_t flows = 0, bytes_out = 0, bytes_in = 0, hits = 0;
   std::vector<const enrich::Destination*> members;
   void add(const enrich::Destination* d) {
     flows += d->flows;
+    hits += d->hits;
     bytes_out += d->bytes_out;
     bytes_in += d->bytes_in;
     members.push_back(d);
@@ -594,7 +628,8 @@ std::vector<std::pair<K, Group>> by_bytes_sent(absl::flat_hash_map<K, Group>& gr
   std::vector<std::pair<K, Group>> out(std::make_move_iterator(groups.begin()), std::make_move_iterator(groups.end()));
   std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     if (a.second.bytes_out != b.second.bytes_out) return a.second.bytes_out > b.second.bytes_out;
-    return a.second.bytes_in > b.second.bytes_in;
+    if (a.second.bytes_in != b.second.bytes_in) return a.second.bytes_in > b.second.bytes_in;
+    return a.second.hits > b.second.hits;
   });
   return out;
 }
@@ -626,7 +661,7 @@ std::string clock(core::Timestamp t) {
 
 }  // namespace
 
-void TextSummary::print_destinations(const RunStats& s) {
+void TextSummary::print_destinations(const RunStats& s, bool records_only) {
   const auto list = destinations_->by_bytes_out();
   if (list.empty()) return;
   const char* bold = colour_ ? "\x1b[1m" : "";
@@ -635,24 +670,30 @@ void TextSummary::print_destinations(const RunStats& s) {
   const char* reset = colour_ ? "\x1b[0m" : "";
 
   // Destinations breaching the policy are marked; findings are per server, not per app.
-  absl::flat_hash_map<std::pair<core::Endpoint, std::uint8_t>, bool> breached;
+  // Keyed as findings are: by server, or by name for records without an address.
+  absl::flat_hash_map<std::tuple<core::Endpoint, std::uint8_t, std::string>, bool> breached;
+  const auto where = [](const core::Endpoint& server, std::uint8_t proto, const std::string& name) {
+    return std::tuple{server, proto, server.addr.version == 0 ? name : std::string{}};
+  };
   if (s.policy != nullptr)
-    for (const auto& f : s.policy->findings()) breached[{f.server, f.ip_proto}] = true;
+    for (const auto& f : s.policy->findings()) breached[where(f.server, f.ip_proto, f.name)] = true;
 
   absl::flat_hash_map<core::AppId, Group> apps;
   for (const auto* d : list) apps[d->apps.empty() ? core::kNoApp : d->apps.front()].add(d);
   const bool any_app = apps.size() > 1 || !apps.contains(core::kNoApp);
 
-  fmt::print(out_, "\nWhere the data went, most sent first{}:\n", any_app ? " (app, owner, destination)" : " (owner, destination)");
+  fmt::print(out_, "\nWhere the data went, {} first{}:\n", records_only ? "most contacted" : "most sent",
+             any_app ? " (app, owner, destination)" : " (owner, destination)");
   // Columns: label | cc network | flows sent received | first-last; 97 characters in all.
   constexpr std::size_t kLabel = 38, kHead = kLabel + 14;
-  fmt::print(out_, "{}{:<{}} {:>2} {:>10} {:>5} {:>9} {:>9}  {}{}\n", dim, "", kLabel, "cc", "network", "flows",
-             "sent", "received", "first-last", reset);
+  fmt::print(out_, "{}{:<{}} {:>2} {:>10} {:>5} {:>9} {:>9}  {}{}\n", dim, "", kLabel, "cc", "network",
+             records_only ? "hits" : "flows", "sent", "received", "first-last", reset);
   const std::string indent = any_app ? "  " : "";
   for (auto& [app, app_group] : by_bytes_sent(apps)) {
     if (any_app)
       fmt::print(out_, "{}{:<{}}{} {:>5} {:>9} {:>9}\n", bold,
-                 fit(app == core::kNoApp ? "(app unknown)" : apps_.display_name(app), kHead), kHead, reset, app_group.flows,
+                 fit(app == core::kNoApp ? "(app unknown)" : apps_.display_name(app), kHead), kHead, reset,
+                 records_only ? app_group.hits : app_group.flows,
                  human_bytes(app_group.bytes_out), human_bytes(app_group.bytes_in));
     absl::flat_hash_map<const core::Owner*, Group> owners;
     for (const auto* d : app_group.members) owners[d->owner].add(d);
@@ -666,7 +707,8 @@ void TextSummary::print_destinations(const RunStats& s) {
       }
       const std::size_t width = kHead - indent.size();
       fmt::print(out_, "{}{}{:<{}}{} {:>5} {:>9} {:>9}\n", indent, owner != nullptr ? bold : dim,
-                 fit(owner_label(owner), width), width, reset, group.flows, human_bytes(group.bytes_out),
+                 fit(owner_label(owner), width), width, reset, records_only ? group.hits : group.flows,
+                 human_bytes(group.bytes_out),
                  human_bytes(group.bytes_in));
       std::size_t n = 0;
       for (const auto* d : group.members) {
@@ -674,16 +716,17 @@ void TextSummary::print_destinations(const RunStats& s) {
           fmt::print(out_, "{}  {}... {} more destinations{}\n", indent, dim, group.members.size() - kDestinationsShown, reset);
           break;
         }
-        std::string label = d->names.empty() ? core::to_string(d->server)
-                                             : fmt::format("{}:{}", d->names.front(), d->server.port);
+        std::string label = d->names.empty()            ? core::to_string(d->server)
+                            : d->server.addr.version == 0 ? d->names.front()
+                                                          : fmt::format("{}:{}", d->names.front(), d->server.port);
         if (d->front != nullptr) label += fmt::format(" via {}", d->front->name);
-        const bool breach = breached.contains(std::pair{d->server, d->ip_proto});
+        const bool breach = breached.contains(where(d->server, d->ip_proto, d->names.empty() ? std::string{} : d->names.front()));
         const core::Place* p = d->place.get();
         const std::size_t label_width = kLabel - 2 - indent.size();
         fmt::print(out_, "{}{}{}{:<{}}{} {:>2} {:>10} {:>5} {:>9} {:>9}  {}-{}\n", indent, breach ? red : "",
                    breach ? "! " : "  ", fit(label, label_width), label_width, breach ? reset : "",
                    p != nullptr && !p->country.empty() ? p->country : "--",
-                   p != nullptr && p->asn != 0 ? fmt::format("AS{}", p->asn) : "--", d->flows,
+                   p != nullptr && p->asn != 0 ? fmt::format("AS{}", p->asn) : "--", records_only ? d->hits : d->flows,
                    human_bytes(d->bytes_out), human_bytes(d->bytes_in), clock(d->first), clock(d->last));
       }
     }

@@ -30,6 +30,7 @@ struct InputReport {
   std::string error;                     // why the input could not be read at all, if so
   std::size_t name_records = 0;
   std::size_t secrets = 0;
+  std::uint64_t records = 0;  // App Privacy Report: networkActivity records read
   core::InputWarnings warnings;
 };
 
@@ -136,7 +137,8 @@ class TextSummary final : public RunSink {
   std::vector<std::pair<core::AppId, std::uint64_t>> app_flows_;
   std::unique_ptr<enrich::DestinationTable> destinations_;  // per app; null: not enriched
   bool colour_;
-  void print_destinations(const RunStats& s);
+  std::uint64_t hits_ = 0;  // App Privacy Report records' hits
+  void print_destinations(const RunStats& s, bool records_only);
   void print_findings(const RunStats& s);
 };
 

@@ -8,7 +8,11 @@ rules as docs/policy.md states them, applied here to every flow of the report. A
 statuses (4 on a breach), --app-map, --tag-list, NDJSON's destination and finding lines, and a
 terminal summary that fits 100 columns, in colour only when asked.
 
-Usage: owners_test.py TATTLE CAPTURE APP_MAP POLICY ENTITIES_DIR
+The App Privacy Report given last is audited on its own, and checked against its own lines:
+one flow per networkActivity record with the record's app, domain, hits and times, owners by
+the same catalog rules, and a warning naming the byte offset of each damaged line.
+
+Usage: owners_test.py TATTLE CAPTURE APP_MAP POLICY ENTITIES_DIR PRIVACY_REPORT
 """
 import glob
 import json
@@ -18,7 +22,7 @@ import sys
 import tempfile
 import tomllib
 
-TATTLE, CAPTURE, APP_MAP, POLICY, ENTITIES = sys.argv[1:6]
+TATTLE, CAPTURE, APP_MAP, POLICY, ENTITIES, PRIVACY_REPORT = sys.argv[1:7]
 results = []
 
 
@@ -209,6 +213,44 @@ check("the summary shows owners and the breach", any("ByteDance" in line for lin
       and any("breached" in line for line in lines) and "\x1b[" not in r.stdout, r.stdout)
 r = run("audit", "-q", CAPTURE, "--policy", POLICY, "--color", "always")
 check("--color always colours it", "\x1b[" in r.stdout)
+
+# The App Privacy Report, line by line.
+records, damaged, offset = [], [], 0
+with open(PRIVACY_REPORT, "rb") as fh:
+    for raw in fh:
+        try:
+            rec = json.loads(raw)
+        except ValueError:
+            rec = None
+        if rec is None or (rec.get("type") == "networkActivity" and not (rec.get("bundleID") and rec.get("domain"))):
+            damaged.append(offset)
+        elif rec.get("type") == "networkActivity":
+            records.append(rec)
+        offset += len(raw)
+r = run("audit", "-q", PRIVACY_REPORT, "--json", "-", "--policy", POLICY)
+apr = json.loads(r.stdout)
+check("an App Privacy Report is read as an input of its own", apr["inputs"][0]["format"] == "app-privacy-report"
+      and apr["inputs"][0]["records"] == len(records), apr["inputs"])
+check("each damaged line is a warning naming its byte offset",
+      sorted(w["offset"] for w in apr["inputs"][0]["warnings"]) == damaged and str(damaged[0]) in r.stderr,
+      (apr["inputs"][0]["warnings"], damaged))
+got = sorted((f["app"]["name"], f["name"], f["hits"], f["name_source"]) for f in apr["flows"])
+want = sorted((x["bundleID"], x["domain"], x["hits"], "report") for x in records)
+check("one flow per networkActivity record: app, domain, hits", got == want, (got, want))
+check("its flows' owners follow the catalog",
+      all((f["owner"], f["front"]) == expected_owner(f) for f in apr["flows"]),
+      [(f["name"], f["owner"], expected_owner(f)) for f in apr["flows"]])
+check("its destinations are names without addresses, with the records' hits",
+      all(d["ip"] is None and d["hits"] == sum(x["hits"] for x in records if x["domain"] in d["names"])
+          for d in apr["destinations"]), apr["destinations"])
+want_findings = set()
+for f in apr["flows"]:
+    want_findings |= {(b[0], b[1], f["name"]) for b in expected_breaches(dict(f, server=":0"), policy)}
+got_findings = {(x["rule"], x["value"], x["name"]) for x in apr["findings"]}
+check("its findings are the policy's breaches, and it exits 4", r.returncode == 4 and got_findings == want_findings,
+      (r.returncode, got_findings ^ want_findings))
+r = run("audit", "-q", PRIVACY_REPORT, CAPTURE)
+check("a report mixed with captures is a usage error (1)", r.returncode == 1, r.returncode)
 
 print(f"{sum(results)}/{len(results)} checks passed")
 sys.exit(0 if all(results) else 1)
