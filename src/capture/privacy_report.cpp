@@ -31,7 +31,8 @@ bool parse_iso8601(std::string_view s, core::Timestamp& out) {
     return false;
   const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(mo)},
                                         std::chrono::day{static_cast<unsigned>(d)}};
-  if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return false;
+  // Nanoseconds since the epoch in 64 bits reach from 1677 to 2262.
+  if (!ymd.ok() || y < 1678 || y > 2261 || h > 23 || mi > 59 || sec > 60) return false;
   std::size_t at = 19;
   std::int64_t frac = 0;
   if (at < s.size() && s[at] == '.') {
