@@ -204,11 +204,18 @@ void write_flow(JsonWriter& w, const flow::FlowRecord& f, const core::AppRegistr
   w.begin_object();
   if (!type.empty()) w.member("type", type);
   w.member("id", f.id);
-  w.key("proto");
-  if (const auto name = proto_name(f.ip_proto); !name.empty()) w.value(name);
-  else w.value(std::to_string(f.ip_proto));
-  w.member("client", core::text(f.client).view());
-  w.member("server", core::text(f.server).view());
+  if (f.server.addr.version == 0) {  // an App Privacy Report record: no packets, no endpoints
+    for (const auto* k : {"proto", "client", "server"}) {
+      w.key(k);
+      w.null();
+    }
+  } else {
+    w.key("proto");
+    if (const auto name = proto_name(f.ip_proto); !name.empty()) w.value(name);
+    else w.value(std::to_string(f.ip_proto));
+    w.member("client", core::text(f.client).view());
+    w.member("server", core::text(f.server).view());
+  }
   optional_string(w, "name", f.name);
   w.member("name_source", flow::to_string(f.name_source));
   strings(w, "names", f.names);
