@@ -19,6 +19,7 @@
 #include "core/diagnostics.hpp"
 #include "decode/decoder.hpp"
 #include "dissect/dns.hpp"
+#include "dissect/quic.hpp"
 #include "dissect/tcp.hpp"
 #include "enrich/namer.hpp"
 #include "enrich/resolution_map.hpp"
@@ -109,6 +110,7 @@ class Worker {
       : table_(config, dissectors_, flows), threaded_(threaded) {
     if (dns != nullptr) {
       dissect::add_dns(dissectors_, *dns, dns_counters_);
+      dissect::add_quic(dissectors_, quic_counters_);
       dissect::add_tcp(dissectors_, tcp_counters_);
     }
     if (!threaded_) return;
@@ -156,6 +158,7 @@ class Worker {
   // After finish().
   [[nodiscard]] const flow::FlowTable& table() const { return table_; }
   [[nodiscard]] const core::Counters<dissect::DnsCounter>& dns_counters() const { return dns_counters_; }
+  [[nodiscard]] const core::Counters<dissect::QuicCounter>& quic_counters() const { return quic_counters_; }
   [[nodiscard]] const dissect::TcpDissectorCounters& tcp_counters() const { return tcp_counters_; }
 
  private:
@@ -186,6 +189,7 @@ class Worker {
 
   // The dissectors are the worker's own, so their counters need no locks.
   core::Counters<dissect::DnsCounter> dns_counters_;
+  core::Counters<dissect::QuicCounter> quic_counters_;
   dissect::TcpDissectorCounters tcp_counters_;
   flow::DissectorTable dissectors_;
   flow::FlowTable table_;
@@ -315,6 +319,7 @@ int run_audit(const AuditOptions& options) {
     stats.flows.merge(w->table().counters());
     stats.reassembly.merge(w->table().reassembly_counters());
     stats.dns.merge(w->dns_counters());
+    stats.quic.merge(w->quic_counters());
     stats.tcp_payload.merge(w->tcp_counters().payload);
     stats.tls.merge(w->tcp_counters().tls);
     stats.http.merge(w->tcp_counters().http);

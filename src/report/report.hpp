@@ -15,6 +15,7 @@
 #include "core/diagnostics.hpp"
 #include "decode/decoder.hpp"
 #include "dissect/dns.hpp"
+#include "dissect/quic_initial.hpp"
 #include "dissect/tcp.hpp"
 #include "flow/flow_table.hpp"
 #include "report/json_writer.hpp"
@@ -39,6 +40,7 @@ struct RunStats {
   core::Counters<flow::FlowCounter> flows;
   core::Counters<reassembly::ReassemblyCounter> reassembly;
   core::Counters<dissect::DnsCounter> dns;
+  core::Counters<dissect::QuicCounter> quic;
   core::Counters<dissect::TcpPayloadCounter> tcp_payload;
   core::Counters<dissect::TlsCounter> tls;
   core::Counters<dissect::HttpCounter> http;
