@@ -50,7 +50,7 @@ class QuicDissector final : public flow::Dissector {
 void add_quic(flow::DissectorTable& table, core::Counters<QuicCounter>& counters) {
   table.add([&counters](const flow::FlowContext& flow) -> std::unique_ptr<flow::Dissector> {
     if (flow.ip_proto != decode::ip_proto::kUdp || flow.first_dir != flow::Direction::kFromClient ||
-        !starts_with_quic_initial(flow.first_payload))
+        !starts_quic_first_flight(flow.first_payload))
       return nullptr;
     ++counters[QuicCounter::kFlows];
     return std::make_unique<QuicDissector>(counters);

@@ -157,10 +157,11 @@ bool skip_ack(core::ByteReader& r, bool ecn) {
 
 }  // namespace
 
-bool starts_with_quic_initial(core::Bytes datagram) {
+bool starts_quic_first_flight(core::Bytes datagram) {
   const std::uint32_t version = version_of(datagram);
-  return (version == kQuicV1 || version == kQuicV2) && (datagram[0] & kLongHeaderForm) != 0 &&
-         packet_type(version, datagram[0]) == QuicPacketType::kInitial;
+  if ((version != kQuicV1 && version != kQuicV2) || (datagram[0] & kLongHeaderForm) == 0) return false;
+  const QuicPacketType type = packet_type(version, datagram[0]);
+  return type == QuicPacketType::kInitial || type == QuicPacketType::kZeroRtt;
 }
 
 bool derive_client_initial_keys(std::uint32_t version, core::Bytes dcid, QuicInitialKeys& out) {

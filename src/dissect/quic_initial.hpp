@@ -21,7 +21,7 @@
 namespace tattle::dissect {
 
 enum class QuicCounter {
-  kFlows,         // UDP flows whose first client datagram was a QUIC v1 or v2 Initial
+  kFlows,         // UDP flows opened by a client's QUIC v1 or v2 Initial (or 0-RTT) packet
   kInitials,      // client Initial packets decrypted and authenticated
   kAuthFailed,    // client Initial packets whose authentication tag did not verify
   kClientHellos,  // ClientHellos read
@@ -35,9 +35,10 @@ std::string_view counter_name(QuicCounter c);
 inline constexpr std::uint32_t kQuicV1 = 0x00000001;
 inline constexpr std::uint32_t kQuicV2 = 0x6b3343cf;
 
-// True when `datagram` begins with a long-header Initial packet of QUIC v1 or v2. Reads the
-// first five bytes only, so that every UDP flow can be asked.
-bool starts_with_quic_initial(core::Bytes datagram);
+// True when `datagram` begins as a client's first flight does: with a long-header Initial or
+// 0-RTT packet of QUIC v1 or v2 (a 0-RTT packet sent with the Initial can arrive first). Reads
+// the first five bytes only, so that every UDP flow can be asked.
+bool starts_quic_first_flight(core::Bytes datagram);
 
 // The client's Initial packet protection keys (RFC 9001 §5.2; RFC 9369 §3.3).
 struct QuicInitialKeys {
