@@ -25,6 +25,7 @@
 #include "decode/decoder.hpp"
 #include "detect/policy.hpp"
 #include "dissect/dns.hpp"
+#include "dissect/quic.hpp"
 #include "dissect/tcp.hpp"
 #include "enrich/app_map.hpp"
 #include "enrich/catalog.hpp"
@@ -120,6 +121,7 @@ class Worker {
       : table_(config, dissectors_, flows), threaded_(threaded) {
     if (dns != nullptr) {
       dissect::add_dns(dissectors_, *dns, dns_counters_);
+      dissect::add_quic(dissectors_, quic_counters_);
       dissect::add_tcp(dissectors_, tcp_counters_);
     }
     if (!threaded_) return;
@@ -167,6 +169,7 @@ class Worker {
   // After finish().
   [[nodiscard]] const flow::FlowTable& table() const { return table_; }
   [[nodiscard]] const core::Counters<dissect::DnsCounter>& dns_counters() const { return dns_counters_; }
+  [[nodiscard]] const core::Counters<dissect::QuicCounter>& quic_counters() const { return quic_counters_; }
   [[nodiscard]] const dissect::TcpDissectorCounters& tcp_counters() const { return tcp_counters_; }
 
  private:
@@ -197,6 +200,7 @@ class Worker {
 
   // The dissectors are the worker's own, so their counters need no locks.
   core::Counters<dissect::DnsCounter> dns_counters_;
+  core::Counters<dissect::QuicCounter> quic_counters_;
   dissect::TcpDissectorCounters tcp_counters_;
   flow::DissectorTable dissectors_;
   flow::FlowTable table_;
@@ -438,6 +442,7 @@ int run_audit(const AuditOptions& options) {
     stats.flows.merge(w->table().counters());
     stats.reassembly.merge(w->table().reassembly_counters());
     stats.dns.merge(w->dns_counters());
+    stats.quic.merge(w->quic_counters());
     stats.tcp_payload.merge(w->tcp_counters().payload);
     stats.tls.merge(w->tcp_counters().tls);
     stats.http.merge(w->tcp_counters().http);

@@ -37,11 +37,17 @@ struct Progress {
   static Progress reject() { return {Kind::kReject, 0, 0}; }
 };
 
-// What a dissector may know about the flow it serves; valid for the life of the dissector.
+// What a dissector may know about the flow it serves; valid for the life of the dissector,
+// except `first_payload`.
 struct FlowContext {
   std::uint64_t id = 0;
   std::uint8_t ip_proto = 0;
   core::Endpoint client, server;
+  // The packet that opened the flow: who sent it, and its payload, which is valid only while
+  // the table chooses. A UDP protocol known by its first datagram (QUIC) is chosen by it,
+  // without a dissector for every other flow. The same packet then goes to on_datagram().
+  Direction first_dir = Direction::kFromClient;
+  core::Bytes first_payload;
 };
 
 class Dissector {

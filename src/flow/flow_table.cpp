@@ -199,7 +199,8 @@ std::uint32_t FlowTable::create(const Key& key, const decode::PacketView& p,
   else ++counters_[FlowCounter::kOtherFlows];
 
   if (!dissectors_.empty()) {
-    if (auto d = dissectors_.choose(FlowContext{r.id, r.ip_proto, r.client, r.server}))
+    const Direction first = client_first ? Direction::kFromClient : Direction::kFromServer;
+    if (auto d = dissectors_.choose(FlowContext{r.id, r.ip_proto, r.client, r.server, first, p.payload}))
       s.dissect = std::make_unique<DissectorState>(std::move(d), config_.max_dissector_pending);
   }
   link_back(slot, p.ip_proto == decode::ip_proto::kTcp   ? Lane::kTcp

@@ -460,6 +460,8 @@ void JsonReport::finish(const RunStats& s) {
   write_counters(writer_, s.tcp_payload);
   writer_.key("tls");
   write_counters(writer_, s.tls);
+  writer_.key("quic");
+  write_counters(writer_, s.quic);
   writer_.key("http");
   write_counters(writer_, s.http);
   writer_.member("resolutions_dropped", s.resolutions_dropped);

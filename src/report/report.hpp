@@ -16,6 +16,7 @@
 #include "decode/decoder.hpp"
 #include "dissect/dns.hpp"
 #include "detect/policy.hpp"
+#include "dissect/quic_initial.hpp"
 #include "dissect/tcp.hpp"
 #include "enrich/destinations.hpp"
 #include "flow/flow_table.hpp"
@@ -42,6 +43,7 @@ struct RunStats {
   core::Counters<flow::FlowCounter> flows;
   core::Counters<reassembly::ReassemblyCounter> reassembly;
   core::Counters<dissect::DnsCounter> dns;
+  core::Counters<dissect::QuicCounter> quic;
   core::Counters<dissect::TcpPayloadCounter> tcp_payload;
   core::Counters<dissect::TlsCounter> tls;
   core::Counters<dissect::HttpCounter> http;
