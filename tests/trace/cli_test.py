@@ -130,8 +130,10 @@ with tempfile.TemporaryDirectory() as tmp:
     r = run("audit", SAMPLE, "--quiet", "--ndjson", "-")
     lines = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
     kinds = collections.Counter(line.get("type") for line in lines)
-    check("--ndjson - writes one flow and one DNS transaction per line",
-          r.returncode == 0 and kinds == {"flow": len(base["flows"]), "dns": len(base["dns"])} and kinds["dns"] > 0,
+    check("--ndjson - writes one flow or DNS transaction per line, then one destination per line",
+          r.returncode == 0 and kinds == {"flow": len(base["flows"]), "dns": len(base["dns"]),
+                                          "destination": len(base["destinations"])} and kinds["dns"] > 0
+          and [line["type"] for line in lines[-len(base["destinations"]):]] == ["destination"] * len(base["destinations"]),
           (r.returncode, kinds))
 
     r, only = report(SAMPLE, extra=["--flows-only"])
