@@ -6,7 +6,9 @@ TCP and UDP flow tables must agree with `tshark -q -z conv,tcp -z conv,udp` (end
 and bytes each way); and every DNS question name and A/AAAA answer, every TLS SNI over TCP, every
 SNI in a client's QUIC Initial packets and every HTTP/1.x Host in clear must be the set tshark's
 dissectors find. Where the corpus holds FoxIO's reference output, every TCP and QUIC flow's JA4
-must match it. Conversations are compared per
+must match it; where it holds nDPI's (ndpiReader's .out files), every JA4 nDPI printed must match
+too, or differ only in one of the ways NDPI_JA4_KNOWN names and checks (nDPI's own departures
+from the JA4 specification). Conversations are compared per
 endpoint pair, so a 5-tuple that tattle splits into several flows over time (idle timeouts,
 port reuse) is summed first.
 
@@ -161,6 +163,7 @@ def compare(path, tattle):
     problems += compare_dns(path, report)
     problems += compare_sni(path, report)
     problems += compare_ja4(path, report)
+    problems += compare_ndpi_ja4(path, report)
     problems += compare_http_hosts(path, report)
     ours, theirs = tattle_conversations(report), tshark_conversations(path)
     for key in sorted(set(ours) | set(theirs), key=str):
@@ -334,6 +337,108 @@ def compare_ja4(path, report):
         expected = JA4_KNOWN.get((os.path.basename(path), theirs), theirs)
         if ours.get(key) != expected:
             problems.append(f"JA4 {key[1]} -> {key[2]}: tattle {ours.get(key)}, FoxIO {theirs}")
+    return problems
+
+
+NDPI_LINE = re.compile(r"^\s*\d+\s+(TCP|UDP)\s+(\S+) <-> (\S+) .*?\[JA4: ([^\]]+)\]")
+
+# The ways the JA4 values in nDPI's reference outputs depart from FoxIO's specification, each
+# checked on the flow, not taken on trust. Counted in the "compared" line.
+NDPI_JA4_KNOWN = {
+    "alpn": "the ALPN characters of ja4_a are not the first and last character of the first ALPN "
+            "value (nDPI writes its first two: 'ht' for http/1.1, 'sp' for spdy/3.1, and 'h0' for a "
+            "lone 'h2' or 'h3')",
+    "sni": "'d' although the ClientHello has no server_name extension (the specification: 'i')",
+    "empty": "the SHA-256 of nothing (e3b0c44298fc) for an empty list, where the specification "
+             "writes 000000000000",
+    "address": "nDPI's text of the address is not an IPv6 address (two '::')",
+    "dtls": "a DTLS ClientHello: tattle reads TLS over TCP and QUIC, not DTLS",
+    "draft": "a QUIC Internet-Draft version (0xff0000xx) that tattle does not decrypt",
+}
+
+
+def ndpi_endpoint(text):
+    import ipaddress
+    addr, port = split_endpoint(text)
+    try:
+        return f"{ipaddress.ip_address(addr)}:{port}"
+    except ValueError:
+        return None
+
+
+def quic_draft_ports(path):
+    """UDP ports of the flows whose Initial packets carry a QUIC draft version, as tshark reads them."""
+    out = tshark(path, "-Y", "quic.long.packet_type == 0", "-T", "fields", "-e", "udp.srcport",
+                 "-e", "udp.dstport", "-e", "quic.version")
+    ports = set()
+    for line in out.splitlines():
+        fields = line.split("\t")
+        if len(fields) == 3 and any(v.startswith("0xff0000") for v in fields[2].split(",")):
+            ports.update((int(fields[0]), int(fields[1])))
+    return ports
+
+
+def ndpi_ja4_explained(ours, flow, theirs, path):
+    """Which NDPI_JA4_KNOWN departure explains nDPI's `theirs` beside tattle's `ours`, or None."""
+    if theirs.startswith("d"):
+        return "dtls"
+    if ours is None:
+        return "draft" if theirs.startswith("q") and flow is not None and \
+            {int(flow["client"].rsplit(":", 1)[1]), int(flow["server"].rsplit(":", 1)[1])} & quic_draft_ports(path) \
+            else None
+    a, b, c = ours.split("_")
+    ta, tb, tc = theirs.split("_")
+    reasons = set()
+    if a[3] != ta[3]:
+        if not (a[3] == "i" and ta[3] == "d" and flow["sni"] is None):
+            return None
+        reasons.add("sni")
+    if a[8:] != ta[8:]:
+        alpn = flow["alpn"][0] if flow["alpn"] else ""
+        if not (alpn.isascii() and alpn[:1].isalnum() and alpn[-1:].isalnum() and a[8:] == alpn[0] + alpn[-1]):
+            return None
+        reasons.add("alpn")
+    for ours_part, their_part in ((b, tb), (c, tc)):
+        if ours_part != their_part:
+            if (ours_part, their_part) != ("000000000000", "e3b0c44298fc"):
+                return None
+            reasons.add("empty")
+    if (a[:3], a[4:8]) != (ta[:3], ta[4:8]):
+        return None
+    return ",".join(sorted(reasons))
+
+
+def compare_ndpi_ja4(path, report):
+    """Every JA4 in nDPI's reference output for the capture against tattle's flow of the same
+    endpoints."""
+    out = os.path.join(os.path.dirname(path), "expected", os.path.basename(path) + ".out")
+    if not os.path.exists(out):
+        return []
+    flows = {}
+    for f in report["flows"]:
+        if f["proto"] in ("tcp", "udp"):
+            flows[(f["proto"], frozenset((ndpi_endpoint(f["client"]), ndpi_endpoint(f["server"]))))] = f
+    problems = []
+    with open(out, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            m = NDPI_LINE.match(line)
+            if not m:
+                continue
+            proto, theirs = m.group(1).lower(), m.group(4)
+            ends = (ndpi_endpoint(m.group(2)), ndpi_endpoint(m.group(3)))
+            COMPARED[("JA4 (nDPI)", proto)] += 1
+            if None in ends:
+                COMPARED[("nDPI JA4 explained: address", proto)] += 1
+                continue
+            flow = flows.get((proto, frozenset(ends)))
+            ours = flow["ja4"] if flow else None
+            if ours == theirs:
+                continue
+            why = ndpi_ja4_explained(ours, flow, theirs, path)
+            if why:
+                COMPARED[(f"nDPI JA4 explained: {why}", proto)] += 1
+            else:
+                problems.append(f"JA4 {ends[0]} <-> {ends[1]}: tattle {ours}, nDPI {theirs}")
     return problems
 
 
