@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "app/blocklist_command.hpp"
 #include "app/pipeline.hpp"
 
 int main(int argc, char** argv) {
@@ -23,12 +24,18 @@ int main(int argc, char** argv) {
   cmd->add_flag("--flows-only", audit.flows_only,
                 "Track flows without looking into their payload: no names, no DNS log; fastest");
 
+  tattle::app::BlocklistOptions blocklist;
+  CLI::App* blocklist_cmd =
+      cli.add_subcommand("blocklist", "Turn a report's destinations into block lists for DNS servers and firewalls");
+  tattle::app::add_blocklist_options(*blocklist_cmd, blocklist);
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = cli.exit(e);
     return code == 0 ? 0 : tattle::app::kExitUsage;
   }
+  if (blocklist_cmd->parsed()) return tattle::app::run_blocklist(blocklist);
   if (audit.json_path == "-" && audit.ndjson_path == "-") {
     fmt::print(stderr, "tattle: --json and --ndjson cannot both write to stdout\n");
     return tattle::app::kExitUsage;

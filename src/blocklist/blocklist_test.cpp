@@ -220,12 +220,15 @@ TEST(Collector, TracksUnnamedAndFrontedAddresses) {
   d.ip = "8.8.8.8";
   d.names = {"dns.google"};
   c.add(d);
+  d.ip = "2606:4700::1111";
+  d.names = {};
+  c.add(d);
   d.ip = "1.1.1.1";
   d.names = {"bad name"};  // no usable name
   d.front = "Cloudflare";
   c.add(d);
   const Blocklist b = std::move(c).finish();
-  EXPECT_EQ(b.unnamed, std::vector<IpAddress>{ip("1.1.1.1")});
+  EXPECT_EQ(b.unnamed, (std::vector<IpAddress>{ip("1.1.1.1"), ip("2606:4700::1111")}));
   EXPECT_EQ(b.fronted, std::vector<IpAddress>{ip("1.1.1.1")});
 }
 

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <memory>
 
+#include <sys/stat.h>
+
 #include <fmt/format.h>
 
 #include "core/status.hpp"
@@ -200,11 +202,16 @@ absl::StatusOr<simdjson::padded_string> load_report(const std::string& path) {
   if (path == "-") return load_stream(stdin, "standard input");
   std::unique_ptr<std::FILE, CloseFile> f(std::fopen(path.c_str(), "rb"));
   if (f == nullptr) return read_error(path);
-  long size = -1;
-  if (std::fseek(f.get(), 0, SEEK_END) == 0) size = std::ftell(f.get());
-  if (size < 0 || std::fseek(f.get(), 0, SEEK_SET) != 0) return load_stream(f.get(), path);
-  simdjson::padded_string text(static_cast<std::size_t>(size));
-  if (text.data() == nullptr && size > 0) return absl::ResourceExhaustedError(fmt::format("{}: out of memory", path));
+  struct stat st {};
+  if (::fstat(fileno(f.get()), &st) != 0) return read_error(path);
+  if (S_ISDIR(st.st_mode)) {
+    errno = EISDIR;
+    return read_error(path);
+  }
+  if (!S_ISREG(st.st_mode)) return load_stream(f.get(), path);  // a pipe, a FIFO, a device
+  simdjson::padded_string text(static_cast<std::size_t>(st.st_size));
+  if (text.data() == nullptr && st.st_size > 0)
+    return absl::ResourceExhaustedError(fmt::format("{}: out of memory", path));
   if (std::fread(text.data(), 1, text.size(), f.get()) != text.size()) {
     if (std::ferror(f.get())) return read_error(path);
     return absl::DataLossError(fmt::format("{}: the file shrank while it was read", path));

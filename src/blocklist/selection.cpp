@@ -92,7 +92,10 @@ LeftOut Collector::left_out() const {
 }
 
 Blocklist Collector::finish() && {
-  return {to_vector(names_), to_vector(ipv4_), to_vector(ipv6_), to_vector(unnamed_), to_vector(fronted_)};
+  Blocklist b{to_vector(names_), to_vector(ipv4_), to_vector(ipv6_), to_vector(unnamed_), to_vector(fronted_)};
+  // IPv4 first, as in ipv4 and ipv6; the address order alone would interleave the two.
+  std::stable_partition(b.unnamed.begin(), b.unnamed.end(), [](const core::IpAddress& a) { return a.version == 4; });
+  return b;
 }
 
 }  // namespace tattle::blocklist

@@ -46,13 +46,14 @@ struct Filters {
   [[nodiscard]] bool matches(const Destination& d) const;
 };
 
-// What the selected destinations amount to. Names are sorted byte-wise, addresses numerically.
+// What the selected destinations amount to, each vector sorted and without duplicates: names
+// byte-wise, addresses numerically.
 struct Blocklist {
   std::vector<std::string> names;
   std::vector<core::IpAddress> ipv4;
   std::vector<core::IpAddress> ipv6;
   // Addresses of selected destinations that had no usable name: a name-based firewall can
-  // only block those by address.
+  // only block those by address. IPv4 first, then IPv6.
   std::vector<core::IpAddress> unnamed;
   // Addresses served by a CDN or cloud (a "front"): other sites may share them.
   std::vector<core::IpAddress> fronted;
