@@ -146,10 +146,10 @@ with tempfile.TemporaryDirectory() as tmp:
                 c = external("unbound-checkconf", ["unbound-checkconf", path])
                 if c:
                     check(f"unbound-checkconf accepts it ({label})", c.returncode == 0, c.stdout + c.stderr)
-                    # As Debian loads it: included from the main configuration.
+                    # As Debian's unbound.conf loads /etc/unbound/unbound.conf.d/*.conf.
                     main = os.path.join(tmp, "unbound.conf")
                     with open(main, "w", encoding="utf-8") as fh:
-                        fh.write(f'server:\n\tverbosity: 1\ninclude: "{path}"\n')
+                        fh.write(f'server:\n\tverbosity: 1\ninclude-toplevel: "{path}"\n')
                     c = external("unbound-checkconf", ["unbound-checkconf", main])
                     check(f"unbound-checkconf accepts it as an include ({label})", c.returncode == 0,
                           c.stdout + c.stderr)
