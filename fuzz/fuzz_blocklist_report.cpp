@@ -20,14 +20,19 @@ namespace {
 
 using namespace tattle::blocklist;
 
-std::size_t lines(std::string_view text) { return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')); }
+std::size_t lines(std::string_view text) {
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
 
 void require(bool ok) {
   if (!ok) std::abort();
 }
 
 void check(const Blocklist& b, const PublicSuffixes& psl) {
-  for (const auto& name : b.names) require(normalize_hostname(name) == name && !psl.is_public_suffix(name));
+  for (const auto& name : b.names) {
+    require(normalize_hostname(name) == name && !psl.is_public_suffix(name));
+    require(!name.starts_with("www.") || !psl.is_public_suffix(name.substr(4)));
+  }
   for (const auto* addresses : {&b.ipv4, &b.ipv6, &b.unnamed})
     for (const auto& a : *addresses) require(is_public_address(a));
 

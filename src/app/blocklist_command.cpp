@@ -172,6 +172,10 @@ void add_blocklist_options(CLI::App& cmd, BlocklistOptions& o) {
 }
 
 int run_blocklist(const BlocklistOptions& o) {
+  if (!bl::valid_list_name(o.name)) {
+    fmt::print(stderr, "tattle: --name {}: not a list name\n", o.name);
+    return kExitUsage;
+  }
   const bool to_directory = o.format == bl::Format::kOpensnitch;
   if (to_directory && o.output.empty()) {
     fmt::print(stderr, "tattle: --format opensnitch writes a rule and a list: name a directory with -o\n");

@@ -179,21 +179,23 @@ TEST(Collector, LeavesOutHostileNamesAndCountsThem) {
   d.names = {"evil.com\naddress=/#/", "evil.com\" always_nxdomain\nserver:", "a b.com", "x/y.com", "#x.com",
              "ok.example.com", "evil.com\naddress=/#/"};
   c.add(d);
-  d.names = {"com", "co.uk", "localhost", "github.io", "com"};
+  d.names = {"com", "co.uk", "localhost", "github.io", "com", "www.co.uk", "www.github.io", "www.example.co.uk"};
   c.add(d);
   EXPECT_EQ(c.selected(), 2u);
   const LeftOut out = c.left_out();
   EXPECT_EQ(out.invalid_names, 5u);  // distinct values
-  EXPECT_EQ(out.public_suffixes, 4u);
+  EXPECT_EQ(out.public_suffixes, 6u);
   const Blocklist b = std::move(c).finish();
-  EXPECT_EQ(b.names, std::vector<std::string>{"ok.example.com"});
+  EXPECT_EQ(b.names, (std::vector<std::string>{"ok.example.com", "www.example.co.uk"}));
 }
 
 TEST(Collector, RegistrableReducesAndDeduplicates) {
   Collector c(psl(), true);
   Destination d;
-  d.names = {"a.b.example.co.uk", "example.co.uk", "api.tiktokv.com", "log.tiktokv.com", "user.github.io"};
+  d.names = {"a.b.example.co.uk", "example.co.uk", "api.tiktokv.com", "log.tiktokv.com", "user.github.io",
+             "a.www.co.uk", "co.uk"};
   c.add(d);
+  EXPECT_EQ(c.left_out().public_suffixes, 2u);  // co.uk, and a.www.co.uk for what it reduces to
   const Blocklist b = std::move(c).finish();
   EXPECT_EQ(b.names, (std::vector<std::string>{"example.co.uk", "tiktokv.com", "user.github.io"}));
 }
@@ -272,7 +274,8 @@ TEST(ReadDestinations, ReadsTheFieldsItNeedsAndSkipsTheRest) {
 
 TEST(ReadDestinations, FieldsAreNotCarriedOverToTheNextDestination) {
   const simdjson::padded_string json(std::string_view(
-      R"({"schema":"tattle.audit/1","destinations":[{"ip":"8.8.8.8","asn":15169,"tags":["x"],"owner":"G"},{"ip":"1.1.1.1"}]})"));
+      R"({"schema":"tattle.audit/1","destinations":[)"
+      R"({"ip":"8.8.8.8","asn":15169,"tags":["x"],"owner":"G"},{"ip":"1.1.1.1"}]})"));
   int n = 0;
   bool checked = false;
   ASSERT_TRUE(read_destinations("t", json, [&](const Destination& d) {
@@ -303,7 +306,8 @@ TEST(ReadDestinations, RejectsAReportWithoutDestinations) {
 
 TEST(ReadDestinations, ReportsDamageWithItsPosition) {
   const std::string whole = R"({"schema": "tattle.audit/1", "destinations": [{"ip": "8.8.8.8", "names": ["a.com"]}]})";
-  for (const std::size_t cut : {whole.size() - 1, whole.size() - 3, whole.size() / 2, std::size_t{10}, std::size_t{1}}) {
+  for (const std::size_t cut :
+       {whole.size() - 1, whole.size() - 3, whole.size() / 2, std::size_t{10}, std::size_t{1}}) {
     const Read r = read(std::string_view(whole).substr(0, cut));
     EXPECT_EQ(r.status.code(), absl::StatusCode::kDataLoss) << cut << ": " << r.status;
     EXPECT_TRUE(absl::StrContains(r.status.message(), "test.json: damaged JSON")) << r.status;
@@ -510,7 +514,8 @@ TEST(Formats, HeaderTextFromTheCommandLineCannotBreakOutOfItsComment) {
             "# Made by tattle 9.9 from a\\x0ab.json\n"
             "# Selected: --owner X\\x0aaddress=/#/ --tag \"q\"\\x7f\\xc3\\xa9\n");
   const std::string rule = opensnitch_rule(p, "n", "/d\"ir\n");
-  EXPECT_TRUE(absl::StrContains(rule, R"("description": "Made by tattle 9.9 from a\\x0ab.json. Selected: --owner X\\x0aaddress=/#/ --tag \"q\"\\x7f\\xc3\\xa9",)"))
+  EXPECT_TRUE(absl::StrContains(rule, R"("description": "Made by tattle 9.9 from a\\x0ab.json. )"
+                                      R"(Selected: --owner X\\x0aaddress=/#/ --tag \"q\"\\x7f\\xc3\\xa9",)"))
       << rule;
   EXPECT_TRUE(absl::StrContains(rule, R"("data": "/d\"ir\n",)")) << rule;
 }

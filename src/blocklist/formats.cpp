@@ -60,10 +60,11 @@ std::string line_per_name(const LineFormat& f, const Blocklist& b, const Provena
   return fmt::to_string(out);
 }
 
-void json_member(Buffer& out, std::string_view indent, std::string_view key, std::string_view value, bool last = false) {
+// `"key": "value",` on a line of its own, the value escaped.
+void json_member(Buffer& out, std::string_view indent, std::string_view key, std::string_view value) {
   fmt::format_to(std::back_inserter(out), "{}\"{}\": ", indent, key);
   report::JsonWriter::quote(out, value);
-  put(out, last ? "\n" : ",\n");
+  put(out, ",\n");
 }
 
 }  // namespace

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <initializer_list>
+#include <iterator>
 
 namespace tattle::blocklist {
 
@@ -36,7 +36,7 @@ bool in(const core::IpAddress& a, const Prefix& p) {
 
 // IANA IPv4 and IPv6 Special-Purpose Address Registries, the ranges not meant to be reached
 // across the Internet, plus multicast and 240/4 (which holds the limited broadcast address).
-const std::initializer_list<Prefix> kNotPublic = {
+const Prefix kNotPublic[] = {
     {4, {0}, 8},                      // "this network"
     {4, {10}, 8},                     // private (RFC 1918)
     {4, {100, 64}, 10},               // shared address space (RFC 6598)
@@ -89,7 +89,7 @@ std::optional<std::string> normalize_hostname(std::string_view raw) {
 
 bool is_public_address(const core::IpAddress& a) {
   if (a.version != 4 && a.version != 6) return false;
-  return std::none_of(kNotPublic.begin(), kNotPublic.end(), [&](const Prefix& p) { return in(a, p); });
+  return std::none_of(std::begin(kNotPublic), std::end(kNotPublic), [&](const Prefix& p) { return in(a, p); });
 }
 
 void PublicSuffixes::Free::operator()(psl_ctx_st* p) const { psl_free(p); }

@@ -35,7 +35,8 @@ absl::StatusOr<simdjson::padded_string> load_stream(std::FILE* f, std::string_vi
   while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) text.append(chunk, n);
   if (std::ferror(f)) return read_error(path);
   simdjson::padded_string padded(text);
-  if (padded.data() == nullptr && !text.empty()) return absl::ResourceExhaustedError(fmt::format("{}: out of memory", path));
+  if (padded.data() == nullptr && !text.empty())
+    return absl::ResourceExhaustedError(fmt::format("{}: out of memory", path));
   return padded;
 }
 

@@ -1,7 +1,7 @@
 // Reads the "destinations" of a tattle report (schema "tattle.audit/1", docs/schema.md) with
 // simdjson's On-Demand API: the text is indexed once and the other members ("flows", "dns"),
-// which make up most of a report, are skipped over without being parsed. Memory is the report's
-// size plus simdjson's index of it (about half as much again) plus the selection.
+// which make up most of a report, are skipped over without being parsed. Memory is the report,
+// simdjson's index of it and the selection: under twice the report's size (docs/blocklist.md).
 #pragma once
 
 #include <string>

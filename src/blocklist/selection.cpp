@@ -53,12 +53,15 @@ std::optional<std::string> Collector::usable_name(std::string_view raw) {
     invalid_names_.insert(absl::HashOf(raw));
     return std::nullopt;
   }
-  if (psl_.is_public_suffix(*name)) {
+  // A public suffix reduces to itself. PCAPdroid drops a leading "www." and also matches a rule
+  // against a name's last two labels: from www.co.uk it would block every site under co.uk.
+  // Reduction can make such a name (a.www.co.uk gives www.co.uk), so the check comes after it.
+  std::string kept = registrable_ ? psl_.registrable(*name) : *name;
+  if (psl_.is_public_suffix(kept) || (kept.starts_with("www.") && psl_.is_public_suffix(kept.substr(4)))) {
     public_suffixes_.insert(absl::HashOf(*name));
     return std::nullopt;
   }
-  if (registrable_) return psl_.registrable(*name);
-  return name;
+  return kept;
 }
 
 void Collector::add(const Destination& d) {
