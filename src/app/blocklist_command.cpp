@@ -126,7 +126,7 @@ void add_blocklist_options(CLI::App& cmd, BlocklistOptions& o) {
       ->required()
       ->type_name("REPORT");
   cmd.add_option("--owner", o.filters.owners,
-                 "Destinations owned by OWNER or by a company under it (the whole name, any case)")
+                 "Destinations whose owner, or its topmost parent, is OWNER (the whole name, any case)")
       ->allow_extra_args(false)
       ->transform(kNotEmpty)
       ->type_name("OWNER");

@@ -110,7 +110,7 @@ std::string unbound(const Blocklist& b, const Provenance& p) {
 
 std::string adblock(const Blocklist& b, const Provenance& p) { return line_per_name({"!", "", "||", "^"}, b, p); }
 
-// A response-policy zone (RFC-style draft "DNS Response Policy Zones", BIND's ARM): a QNAME
+// A response-policy zone (draft-vixie-dnsop-dns-rpz, BIND's ARM): a QNAME
 // trigger `NAME CNAME .` answers NXDOMAIN for NAME, and `*.NAME` for the names below it. Owner
 // names are relative, so they sit under whatever the zone is called in named.conf.
 std::string rpz(const Blocklist& b, const Provenance& p, std::uint32_t serial) {
