@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "app/blocklist_command.hpp"
 #include "app/pipeline.hpp"
 
 int main(int argc, char** argv) {
@@ -37,12 +38,18 @@ int main(int argc, char** argv) {
           {"always", tattle::app::AuditOptions::Colour::kAlways},
           {"never", tattle::app::AuditOptions::Colour::kNever}}));
 
+  tattle::app::BlocklistOptions blocklist;
+  CLI::App* blocklist_cmd =
+      cli.add_subcommand("blocklist", "Turn a report's destinations into block lists for DNS servers and firewalls");
+  tattle::app::add_blocklist_options(*blocklist_cmd, blocklist);
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = cli.exit(e);
     return code == 0 ? 0 : tattle::app::kExitUsage;
   }
+  if (blocklist_cmd->parsed()) return tattle::app::run_blocklist(blocklist);
   if (audit.flows_only && !audit.policy.empty()) {
     fmt::print(stderr, "tattle: --policy needs owners and places, which --flows-only leaves out\n");
     return tattle::app::kExitUsage;
