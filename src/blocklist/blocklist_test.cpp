@@ -200,6 +200,16 @@ TEST(Collector, RegistrableReducesAndDeduplicates) {
   EXPECT_EQ(b.names, (std::vector<std::string>{"example.co.uk", "tiktokv.com", "user.github.io"}));
 }
 
+TEST(Collector, RegistrableKeepsFrontNamesWhole) {
+  Collector c(psl(), true);
+  Destination d;
+  d.names = {"www.tiktok.com", "www.tiktok.com.edgekey.net", "e12922.dscx.akamaiedge.net"};
+  d.front_names = {"www.tiktok.com.edgekey.net", "e12922.dscx.akamaiedge.net"};
+  c.add(d);
+  const Blocklist b = std::move(c).finish();
+  EXPECT_EQ(b.names, (std::vector<std::string>{"e12922.dscx.akamaiedge.net", "tiktok.com", "www.tiktok.com.edgekey.net"}));
+}
+
 TEST(Collector, SortsAddressesAndLeavesOutLocalAndInvalidOnes) {
   Collector c(psl(), false);
   Destination d;

@@ -109,6 +109,7 @@ class Reader {
   simdjson::error_code read_field(std::string_view key, od::value& v) {
     if (key == "ip") return string_or_null(v, dest_.ip);
     if (key == "names") return strings(v, dest_.names);
+    if (key == "front_names") return strings(v, dest_.front_names);
     if (key == "asn") return number_or_null(v, dest_.asn);
     if (key == "country") return string_or_null(v, dest_.country);
     if (key == "owner") return string_or_null(v, dest_.owner);
@@ -120,7 +121,7 @@ class Reader {
   }
 
   static std::string_view expected_type(std::string_view key) {
-    if (key == "names" || key == "jurisdictions" || key == "tags") return "an array of strings";
+    if (key == "names" || key == "front_names" || key == "jurisdictions" || key == "tags") return "an array of strings";
     if (key == "asn") return "a number or null";
     return "a string or null";
   }

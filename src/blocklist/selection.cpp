@@ -32,6 +32,7 @@ std::vector<typename Set::value_type> to_vector(Set& s) {
 void Destination::clear() {
   ip = {};
   names.clear();
+  front_names.clear();
   asn.reset();
   country = owner = owner_parent = front = {};
   jurisdictions.clear();
@@ -47,7 +48,7 @@ bool Filters::matches(const Destination& d) const {
   return true;
 }
 
-std::optional<std::string> Collector::usable_name(std::string_view raw) {
+std::optional<std::string> Collector::usable_name(std::string_view raw, bool reduce) {
   auto name = normalize_hostname(raw);
   if (!name) {
     invalid_names_.insert(absl::HashOf(raw));
@@ -56,7 +57,7 @@ std::optional<std::string> Collector::usable_name(std::string_view raw) {
   // A public suffix reduces to itself. PCAPdroid drops a leading "www." and also matches a rule
   // against a name's last two labels: from www.co.uk it would block every site under co.uk.
   // Reduction can make such a name (a.www.co.uk gives www.co.uk), so the check comes after it.
-  std::string kept = registrable_ ? psl_.registrable(*name) : *name;
+  std::string kept = registrable_ && reduce ? psl_.registrable(*name) : *name;
   if (psl_.is_public_suffix(kept) || (kept.starts_with("www.") && psl_.is_public_suffix(kept.substr(4)))) {
     public_suffixes_.insert(absl::HashOf(*name));
     return std::nullopt;
@@ -68,7 +69,10 @@ void Collector::add(const Destination& d) {
   ++selected_;
   bool named = false;
   for (const auto raw : d.names) {
-    if (auto name = usable_name(raw)) {
+    // A CDN's edge name (e1.dscx.akamaiedge.net) is kept whole: its registrable domain is the
+    // CDN's, and blocking that would block every site the CDN serves.
+    const bool front = std::find(d.front_names.begin(), d.front_names.end(), raw) != d.front_names.end();
+    if (auto name = usable_name(raw, !front)) {
       names_.insert(std::move(*name));
       named = true;
     }

@@ -23,6 +23,7 @@ namespace tattle::blocklist {
 struct Destination {
   std::string_view ip;
   std::vector<std::string_view> names;
+  std::vector<std::string_view> front_names;  // CDN or cloud names among `names`: never reduced
   std::optional<std::uint64_t> asn;
   std::string_view country;  // where it is hosted
   std::string_view owner;
@@ -81,7 +82,7 @@ class Collector {
 
  private:
   // The name to block for `raw`, or nullopt (and counted) if it is left out.
-  std::optional<std::string> usable_name(std::string_view raw);
+  std::optional<std::string> usable_name(std::string_view raw, bool reduce);
 
   const PublicSuffixes& psl_;
   const bool registrable_;

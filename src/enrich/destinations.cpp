@@ -38,7 +38,14 @@ void DestinationTable::add(const flow::FlowRecord& f) {
   d.bytes_in += f.bytes[1];
   d.first = std::min(d.first, f.start);
   d.last = std::max(d.last, f.end);
-  for (const auto& n : f.names) add_once(d.names, n, flow::kMaxFlowNames);
+  for (std::size_t i = 0; i < f.names.size(); ++i) {
+    auto at = std::find(d.names.begin(), d.names.end(), f.names[i]);
+    if (at == d.names.end()) {
+      if (d.names.size() >= flow::kMaxFlowNames) continue;
+      at = d.names.insert(d.names.end(), f.names[i]);
+    }
+    if ((f.front_names >> i) & 1u) d.front_names |= static_cast<std::uint16_t>(1u << (at - d.names.begin()));
+  }
   for (const auto t : f.tags) add_once(d.tags, t, flow::kMaxFlowNames);
   if (f.app != core::kNoApp) add_once(d.apps, f.app, Destination::kMaxApps);
   if (f.front != nullptr && d.front == nullptr) d.front = f.front;

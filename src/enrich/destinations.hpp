@@ -27,6 +27,7 @@ struct Destination {
   core::Endpoint server;
   std::uint8_t ip_proto = 0;
   std::vector<std::string> names;  // every flow's names, at most flow::kMaxFlowNames
+  std::uint16_t front_names = 0;   // bit i: names[i] is a front's name (FlowRecord::front_names)
   std::shared_ptr<const core::Place> place;
   // Flows to one address may be about several owners (a CDN's shared address); the owner is the
   // one the most bytes were sent to.

@@ -25,12 +25,13 @@ void add_tag(std::vector<std::string_view>& tags, std::string_view t) {
 
 void Enricher::enrich(flow::FlowRecord& f) const {
   f.place = locator_.lookup(f.server.addr);
-  for (const auto& name : f.names) {
-    with_canonical(name, [&](std::string_view n) {
+  for (std::size_t i = 0; i < f.names.size(); ++i) {
+    with_canonical(f.names[i], [&](std::string_view n) {
       const Catalog::Match m = catalog_.by_name(n);
       if (m.owner != nullptr) {
         if (!m.front && f.owner == nullptr) f.owner = m.owner;
         if (m.front && f.front == nullptr) f.front = m.owner;
+        if (m.front) f.front_names |= static_cast<std::uint16_t>(1u << i);
       }
       if (!tags_.empty()) tags_.tags_of(n, f.tags);
     });

@@ -42,7 +42,7 @@ std::string_view to_string(EndReason r);
 // domain an App Privacy Report record names (such records are not packets).
 enum class NameSource : std::uint8_t { kNone, kSni, kQuic, kHttp, kDns, kReport };
 
-inline constexpr std::size_t kMaxFlowNames = 16;     // names kept per flow
+inline constexpr std::size_t kMaxFlowNames = 16;     // names kept per flow (a bit each in masks)
 inline constexpr std::size_t kMaxFlowRequests = 16;  // HTTP requests kept per flow
 std::string_view to_string(NameSource s);
 
@@ -100,6 +100,7 @@ struct FlowRecord : FlowCore {
   std::shared_ptr<const core::Place> place;  // null: no database knows the address
   const core::Owner* owner = nullptr;
   const core::Owner* front = nullptr;
+  std::uint16_t front_names = 0;  // bit i: names[i] is a CDN's or cloud's name, not the owner's
   std::vector<std::string_view> tags;
   // App Privacy Report records only: the network accesses the record sums (0 for packet flows).
   std::uint64_t hits = 0;

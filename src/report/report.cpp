@@ -325,6 +325,11 @@ void write_destination(JsonWriter& w, const enrich::Destination& d, const core::
   if (!type.empty()) w.member("type", type);
   write_server(w, d.server, d.ip_proto);
   strings(w, "names", d.names);
+  w.key("front_names");
+  w.begin_array();
+  for (std::size_t i = 0; i < d.names.size(); ++i)
+    if ((d.front_names >> i) & 1u) w.value(d.names[i]);
+  w.end_array();
   write_place(w, d.place.get(), true);
   write_owner(w, d.owner, d.front);
   views(w, "tags", d.tags);

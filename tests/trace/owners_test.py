@@ -160,7 +160,7 @@ by_client = {f["client"].rsplit(":", 1)[0].strip("[]"): f["app"] for f in flows}
 check("--app-map names every mapped client's flows",
       all(by_client.get(ip) and by_client[ip]["name"] == name for ip, name in devices.items()), by_client)
 
-keys = {"ip", "port", "proto", "names", "asn", "as_name", "country", "anycast", "owner", "owner_parent",
+keys = {"ip", "port", "proto", "names", "front_names", "asn", "as_name", "country", "anycast", "owner", "owner_parent",
         "owner_jurisdiction", "owner_headquarters", "jurisdictions", "front", "tags", "apps", "flows",
         "bytes_out", "bytes_in", "first", "last"}
 dests = doc["destinations"]
