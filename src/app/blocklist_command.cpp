@@ -13,6 +13,8 @@
 
 #include "app/pipeline.hpp"
 #include "blocklist/report_reader.hpp"
+#include "core/status.hpp"
+#include "enrich/catalog.hpp"
 
 namespace tattle::app {
 
@@ -84,8 +86,8 @@ std::size_t count_in(const std::vector<core::IpAddress>& of, const std::vector<c
 // The lines of stderr that say what the list holds and what was left out of it.
 void tell(const BlocklistOptions& o, std::uint64_t destinations, std::uint64_t selected, const bl::LeftOut& left,
           const bl::Blocklist& b) {
-  fmt::print(stderr, "tattle: {} of {} destinations selected: {} names, {} addresses\n", selected, destinations,
-             b.names.size(), b.ipv4.size() + b.ipv6.size());
+  fmt::print(stderr, "tattle: {} of {} {} selected: {} names, {} addresses\n", selected, destinations,
+             o.catalog ? "entities" : "destinations", b.names.size(), b.ipv4.size() + b.ipv6.size());
   if (left.invalid_names > 0)
     fmt::print(stderr, "tattle: left out {} names that are not host names (a capture can put anything there)\n",
                left.invalid_names);
@@ -119,12 +121,48 @@ bool write_file(const std::string& path, const std::string& text) {
   return wrote && flushed;
 }
 
+absl::Status read_report(const BlocklistOptions& o, absl::FunctionRef<void(const bl::Destination&)> each) {
+  auto text = bl::load_report(o.report);
+  if (!text.ok()) return text.status();
+  return bl::read_destinations(o.report == "-" ? "standard input" : o.report, *text, each);
+}
+
+// Each entity as a destination: its own domains (not those it serves for others), its owner and
+// top parent, the countries whose law reaches it, its and its parents' categories as tags. The
+// catalog places nothing, so --country and --asn select nothing from it.
+absl::Status read_catalog(const BlocklistOptions& o, absl::FunctionRef<void(const bl::Destination&)> each) {
+  enrich::Catalog catalog;
+  if (!o.no_default_entities) TATTLE_RETURN_IF_ERROR(catalog.load(default_entities_dir()));
+  for (const auto& e : o.entities) TATTLE_RETURN_IF_ERROR(catalog.load(e));
+  TATTLE_RETURN_IF_ERROR(catalog.link());
+  bl::Destination d;
+  for (const auto& entry : catalog.entries()) {
+    const core::Owner& owner = *entry.owner;
+    const auto jurisdictions = owner.jurisdictions();
+    d.clear();
+    d.names.assign(entry.domains.begin(), entry.domains.end());
+    d.owner = owner.name;
+    if (owner.parent != nullptr) d.owner_parent = owner.top().name;
+    d.jurisdictions.assign(jurisdictions.begin(), jurisdictions.end());
+    for (const core::Owner* p = &owner; p != nullptr; p = p->parent)
+      d.tags.insert(d.tags.end(), p->categories.begin(), p->categories.end());
+    each(d);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void add_blocklist_options(CLI::App& cmd, BlocklistOptions& o) {
-  cmd.add_option("report", o.report, "A report written by tattle audit --json ('-': standard input)")
-      ->required()
-      ->type_name("REPORT");
+  auto* report = cmd.add_option("report", o.report, "A report written by tattle audit --json ('-': standard input)")
+                     ->type_name("REPORT");
+  auto* catalog = cmd.add_flag("--catalog", o.catalog,
+                               "Instead of a report: every domain the entity catalog gives the selected owners");
+  report->excludes(catalog);
+  catalog->excludes(report);
+  cmd.add_option("--entities", o.entities, "With --catalog: add an entity file or directory (docs/entities.md)")
+      ->type_name("FILE");
+  cmd.add_flag("--no-default-entities", o.no_default_entities, "With --catalog: leave out the bundled catalog");
   cmd.add_option("--owner", o.filters.owners,
                  "Destinations whose owner, or its topmost parent, is OWNER (the whole name, any case)")
       ->allow_extra_args(false)
@@ -181,10 +219,9 @@ int run_blocklist(const BlocklistOptions& o) {
     fmt::print(stderr, "tattle: --format opensnitch writes a rule and a list: name a directory with -o\n");
     return kExitUsage;
   }
-  auto text = bl::load_report(o.report);
-  if (!text.ok()) {
-    fmt::print(stderr, "tattle: {}\n", std::string(text.status().message()));
-    return kExitUnreadable;
+  if (o.report.empty() == !o.catalog) {
+    fmt::print(stderr, "tattle: name a report, or --catalog\n");
+    return kExitUsage;
   }
   auto psl = bl::PublicSuffixes::load();
   if (!psl.ok()) {
@@ -193,11 +230,11 @@ int run_blocklist(const BlocklistOptions& o) {
   }
   bl::Collector collector(*psl, o.registrable);
   std::uint64_t destinations = 0;
-  const std::string label = o.report == "-" ? "standard input" : o.report;
-  const absl::Status read = bl::read_destinations(label, *text, [&](const bl::Destination& d) {
+  const auto offer = [&](const bl::Destination& d) {
     ++destinations;
     if (o.filters.matches(d)) collector.add(d);
-  });
+  };
+  const absl::Status read = o.catalog ? read_catalog(o, offer) : read_report(o, offer);
   if (!read.ok()) {
     fmt::print(stderr, "tattle: {}\n", std::string(read.message()));
     return kExitUnreadable;
@@ -212,7 +249,8 @@ int run_blocklist(const BlocklistOptions& o) {
   // A zone's serial must grow for a reload to take it; the time does, run after run.
   format.rpz_serial = static_cast<std::uint32_t>(std::time(nullptr));
   format.opensnitch_lists = o.opensnitch_lists.empty() ? "/etc/opensnitchd/blocklists/" + o.name : o.opensnitch_lists;
-  const bl::Provenance provenance{std::string("tattle ") + TATTLE_VERSION, o.report, selection_text(o)};
+  const bl::Provenance provenance{std::string("tattle ") + TATTLE_VERSION, o.catalog ? "the entity catalog" : o.report,
+                                  selection_text(o)};
   const auto files = bl::render(o.format, list, provenance, format);
 
   if (to_directory) {

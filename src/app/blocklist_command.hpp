@@ -1,9 +1,10 @@
-// `tattle blocklist`: the destinations of a report (tattle audit --json), selected by owner,
-// jurisdiction, hosting country, tag or ASN, as a block list for a DNS server, a firewall or a
-// blocker (docs/blocklist.md).
+// `tattle blocklist`: the destinations of a report (tattle audit --json), or the entities of the
+// catalog, selected by owner, jurisdiction, hosting country, tag or ASN, as a block list for a
+// DNS server, a firewall or a blocker (docs/blocklist.md).
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "blocklist/formats.hpp"
 #include "blocklist/selection.hpp"
@@ -16,6 +17,10 @@ namespace tattle::app {
 
 struct BlocklistOptions {
   std::string report;  // "-": standard input
+  // Instead of a report: the entity catalog's own domains (the bundled one and/or these files).
+  bool catalog = false;
+  std::vector<std::string> entities;
+  bool no_default_entities = false;
   blocklist::Filters filters;
   blocklist::Format format = blocklist::Format::kDomains;
   bool registrable = false;     // names reduced to their registrable domain

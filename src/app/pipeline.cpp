@@ -249,7 +249,7 @@ struct Enrichment {
   absl::Status load(const AuditOptions& o, core::AppRegistry& apps) {
     TATTLE_RETURN_IF_ERROR(locator.open_location(o.location_db));
     for (const auto& m : o.mmdbs) TATTLE_RETURN_IF_ERROR(locator.add_mmdb(m));
-    if (!o.no_default_entities) TATTLE_RETURN_IF_ERROR(catalog.load(TATTLE_DATA_DIR "/entities"));
+    if (!o.no_default_entities) TATTLE_RETURN_IF_ERROR(catalog.load(default_entities_dir()));
     for (const auto& e : o.entities) TATTLE_RETURN_IF_ERROR(catalog.load(e));
     TATTLE_RETURN_IF_ERROR(catalog.link());
     for (const auto& t : o.tag_lists) {
@@ -278,6 +278,8 @@ class PolicySink final : public report::RunSink {
 };
 
 }  // namespace
+
+std::string default_entities_dir() { return TATTLE_DATA_DIR "/entities"; }
 
 int run_audit(const AuditOptions& options) {
   core::Diagnostics diag(stderr);

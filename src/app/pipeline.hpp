@@ -36,4 +36,7 @@ inline constexpr int kExitPolicy = 4;      // the policy was breached (before kE
 
 int run_audit(const AuditOptions& options);
 
+// The bundled entity catalog (data/entities/ of the source tree).
+std::string default_entities_dir();
+
 }  // namespace tattle::app

@@ -206,6 +206,26 @@ with tempfile.TemporaryDirectory() as tmp:
           types.count("destination") == len(dests) and types.count("finding") == len(doc["findings"])
           and types[-1] == "finding", types[-5:])
 
+# Block lists from the real report, and from the catalog itself.
+with tempfile.TemporaryDirectory() as tmp:
+    report_path = os.path.join(tmp, "report.json")
+    open(report_path, "w").write(json.dumps(doc))
+    r = run("blocklist", report_path, "--jurisdiction", "CN", "--format", "domains")
+    want = {n.lower() for d in dests if "CN" in d["jurisdictions"] for n in d["names"]}
+    check("blocklist --jurisdiction CN lists the names of the destinations the law of CN reaches",
+          r.returncode == 0 and set(r.stdout.split()) - {"#"} >= want and want
+          and {line for line in r.stdout.splitlines() if not line.startswith("#")} == want, (r.stdout, want))
+    r = run("blocklist", "--catalog", "--owner", "ByteDance", "--format", "domains")
+    want = {d for name, e in entities.items() if chain(name)[-1] == "ByteDance" for d in e.get("domains", [])}
+    check("blocklist --catalog --owner ByteDance lists every domain the catalog gives ByteDance and its children",
+          r.returncode == 0 and {line for line in r.stdout.splitlines() if not line.startswith("#")} == want,
+          (r.stdout, want))
+    conf = os.path.join(tmp, "all.conf")
+    r = run("blocklist", "--catalog", "--format", "dnsmasq", "-o", conf)
+    test = subprocess.run(["dnsmasq", "--test", f"--conf-file={conf}"], capture_output=True, text=True)
+    check("dnsmasq accepts a block list of the whole catalog", r.returncode == 0 and test.returncode == 0,
+          (r.stderr, test.stderr))
+
 r = run("audit", "-q", CAPTURE, "--policy", POLICY, "--app-map", APP_MAP, "--color", "never")
 lines = r.stdout.splitlines()
 check("the summary fits 100 columns", all(len(line) <= 100 for line in lines), max(lines, key=len))
