@@ -34,7 +34,8 @@ class HttpDissector final : public flow::Dissector {
   explicit HttpDissector(core::Counters<HttpCounter>& counters) : counters_(counters) {}
 
   flow::Progress on_stream(flow::Direction dir, core::Timestamp, core::Bytes bytes) override {
-    if (dir != flow::Direction::kFromClient || done_) return flow::Progress::done(bytes.size());
+    // Responses are not read here, nor the client's bytes once reading has stopped.
+    if (dir != flow::Direction::kFromClient || done_) return flow::Progress::finished();
     std::size_t used = 0;
     while (!done_ && used < bytes.size()) {
       const core::Bytes rest = bytes.subspan(used);
@@ -59,13 +60,13 @@ class HttpDissector final : public flow::Dissector {
           break;
       }
     }
-    return flow::Progress::done(bytes.size());
+    return done_ ? flow::Progress::finished() : flow::Progress::done(bytes.size());
   }
 
   // The next request head cannot be found again after a hole in the client's stream.
   flow::Progress on_gap(flow::Direction dir, std::uint64_t) override {
     if (dir == flow::Direction::kFromClient) done_ = true;
-    return flow::Progress::done(0);
+    return flow::Progress::finished();
   }
 
   flow::Progress on_datagram(flow::Direction, core::Timestamp, core::Bytes) override {

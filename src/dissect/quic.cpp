@@ -18,6 +18,8 @@ class QuicDissector final : public flow::Dissector {
       reader_.on_datagram(payload);
       if (reader_.state() == QuicInitialReader::State::kGivenUp) return flow::Progress::reject();
     }
+    // Once the ClientHello is read, the rest of the flow is not looked at.
+    if (reader_.state() == QuicInitialReader::State::kRead) return flow::Progress::finished();
     return flow::Progress::done(payload.size());
   }
 

@@ -472,13 +472,14 @@ TEST_F(QuicDissectorTest, NamesTheFlowFromTheClientHello) {
   auto d = choose(first);
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(counters[QuicCounter::kFlows], 1u);
+  // The ClientHello is whole after this datagram: the dissector wants no more of the flow.
   EXPECT_EQ(d->on_datagram(flow::Direction::kFromClient, core::Timestamp{}, first).kind,
-            flow::Progress::Kind::kConsumed);
-  // What follows is not read: a server datagram, a 1-RTT packet.
+            flow::Progress::Kind::kFinished);
+  // What would follow is not read: a server datagram, a 1-RTT packet.
   EXPECT_EQ(d->on_datagram(flow::Direction::kFromServer, core::Timestamp{}, first).kind,
-            flow::Progress::Kind::kConsumed);
+            flow::Progress::Kind::kFinished);
   EXPECT_EQ(d->on_datagram(flow::Direction::kFromClient, core::Timestamp{}, Bytes{0x41, 0x02}).kind,
-            flow::Progress::Kind::kConsumed);
+            flow::Progress::Kind::kFinished);
   d->on_close();
   flow::FlowRecord r;
   d->annotate(r);

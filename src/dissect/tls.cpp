@@ -31,7 +31,8 @@ class TlsDissector final : public flow::Dissector {
   explicit TlsDissector(core::Counters<TlsCounter>& counters) : counters_(counters) {}
 
   flow::Progress on_stream(flow::Direction dir, core::Timestamp, core::Bytes bytes) override {
-    if (dir != flow::Direction::kFromClient || state_ != State::kReading) return flow::Progress::done(bytes.size());
+    // The server's bytes, and the client's after its ClientHello, are of no use here.
+    if (dir != flow::Direction::kFromClient || state_ != State::kReading) return flow::Progress::finished();
     std::size_t used = 0;
     while (state_ == State::kReading) {
       const core::Bytes rest = bytes.subspan(used);
@@ -47,12 +48,13 @@ class TlsDissector final : public flow::Dissector {
       used += kRecordHeader + length;
       take_client_hello();
     }
-    return flow::Progress::done(bytes.size());
+    return flow::Progress::finished();
   }
 
   flow::Progress on_gap(flow::Direction dir, std::uint64_t) override {
-    if (dir == flow::Direction::kFromClient && state_ == State::kReading) fail(TlsCounter::kMalformed);
-    return flow::Progress::done(0);
+    if (dir != flow::Direction::kFromClient || state_ != State::kReading) return flow::Progress::finished();
+    fail(TlsCounter::kMalformed);
+    return flow::Progress::finished();
   }
 
   flow::Progress on_datagram(flow::Direction, core::Timestamp, core::Bytes) override {

@@ -27,6 +27,8 @@ struct Progress {
     kConsumed,  // `consumed` bytes are done with; the rest is presented again with more data
     kNeedMore,  // nothing consumed; call again once `wanted` bytes are buffered (0: any more)
     kReject,    // not this protocol, or beyond repair: detach the dissector from the flow
+    kFinished,  // wants nothing more of this direction (streams) or of the flow (datagrams):
+                // later bytes are not delivered, not even reassembled; annotate() still comes
   };
   Kind kind = Kind::kConsumed;
   std::size_t consumed = 0;
@@ -35,6 +37,7 @@ struct Progress {
   static Progress done(std::size_t n) { return {Kind::kConsumed, n, 0}; }
   static Progress need(std::size_t wanted) { return {Kind::kNeedMore, 0, wanted}; }
   static Progress reject() { return {Kind::kReject, 0, 0}; }
+  static Progress finished() { return {Kind::kFinished, 0, 0}; }
 };
 
 // What a dissector may know about the flow it serves; valid for the life of the dissector,

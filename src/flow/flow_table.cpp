@@ -70,6 +70,7 @@ struct DissectorState {
         feeds{StreamFeed(dissector, Direction::kFromClient, max_pending),
               StreamFeed(dissector, Direction::kFromServer, max_pending)} {}
   std::unique_ptr<Dissector> dissector;
+  bool datagrams_finished = false;  // on_datagram said kFinished: no more datagrams
   StreamFeed feeds[2];
 };
 
@@ -219,8 +220,10 @@ void FlowTable::report(Slot& s, EndReason reason) {
   static_cast<FlowCore&>(r) = s.rec;
   if (r.ip_proto == decode::ip_proto::kTcp) {
     for (int d = 0; d < 2; ++d) {
-      if (s.dissect && s.dissect->dissector) s.streams[d].close(reassembly_, &s.dissect->feeds[d]);
-      else s.streams[d].release(reassembly_);
+      if (s.dissect && s.dissect->dissector && !s.dissect->feeds[d].finished())
+        s.streams[d].close(reassembly_, &s.dissect->feeds[d]);
+      else
+        s.streams[d].release(reassembly_);
     }
     r.tcp_state = s.rst                   ? TcpState::kReset
                   : s.fin[0] && s.fin[1]  ? TcpState::kClosed
@@ -271,7 +274,9 @@ void FlowTable::track_tcp(Slot& s, Direction dir, const decode::PacketView& p) {
   }
   StreamFeed& feed = s.dissect->feeds[static_cast<int>(dir)];
   feed.set_time(p.ts);
-  stream.on_segment(p.seq, p.payload, flags, reassembly_, s.dissect->dissector ? &feed : nullptr);
+  // A direction the dissector is finished with is tracked as without a dissector: nothing kept.
+  stream.on_segment(p.seq, p.payload, flags, reassembly_,
+                    s.dissect->dissector && !feed.finished() ? &feed : nullptr);
   if (!s.dissect->dissector) {
     ++counters_[FlowCounter::kDissectorRejects];
     for (const auto& f : s.dissect->feeds) counters_[FlowCounter::kDissectorDropped] += f.dropped();
@@ -319,10 +324,13 @@ void FlowTable::on_packet(const decode::PacketView& p, std::uint64_t frame_numbe
 
   if (tcp) {
     track_tcp(s, dir, p);
-  } else if (s.dissect && s.dissect->dissector) {
-    if (s.dissect->dissector->on_datagram(dir, p.ts, p.payload).kind == Progress::Kind::kReject) {
+  } else if (s.dissect && s.dissect->dissector && !s.dissect->datagrams_finished) {
+    const Progress::Kind kind = s.dissect->dissector->on_datagram(dir, p.ts, p.payload).kind;
+    if (kind == Progress::Kind::kReject) {
       ++counters_[FlowCounter::kDissectorRejects];
       s.dissect.reset();
+    } else if (kind == Progress::Kind::kFinished) {
+      s.dissect->datagrams_finished = true;
     }
   }
 

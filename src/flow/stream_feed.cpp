@@ -13,6 +13,11 @@ void StreamFeed::apply(const Progress& p, core::Bytes shown) {
       pending_.clear();
       pending_.shrink_to_fit();
       return;
+    case Progress::Kind::kFinished:
+      finished_ = true;
+      pending_.clear();
+      pending_.shrink_to_fit();
+      return;
     case Progress::Kind::kNeedMore:
       wanted_ = p.wanted;
       if (pending_.empty()) pending_.assign(shown.begin(), shown.end());
@@ -31,7 +36,7 @@ void StreamFeed::apply(const Progress& p, core::Bytes shown) {
 }
 
 void StreamFeed::on_data(core::Bytes bytes) {
-  if (!dissector_ || bytes.empty()) return;
+  if (!dissector_ || finished_ || bytes.empty()) return;
   if (pending_.empty()) {
     // The common case: the dissector reads straight from the packet, nothing is copied.
     apply(dissector_->on_stream(dir_, ts_, bytes), bytes);
@@ -43,7 +48,7 @@ void StreamFeed::on_data(core::Bytes bytes) {
       pending_.clear();
       wanted_ = 0;
       apply(dissector_->on_gap(dir_, lost), {});
-      if (dissector_) apply(dissector_->on_stream(dir_, ts_, bytes), bytes);
+      if (dissector_ && !finished_) apply(dissector_->on_stream(dir_, ts_, bytes), bytes);
     } else {
       pending_.insert(pending_.end(), bytes.begin(), bytes.end());
       if (pending_.size() >= wanted_) apply(dissector_->on_stream(dir_, ts_, pending_), pending_);
@@ -59,7 +64,7 @@ void StreamFeed::on_data(core::Bytes bytes) {
 }
 
 void StreamFeed::on_gap(std::uint64_t missing) {
-  if (!dissector_) return;
+  if (!dissector_ || finished_) return;
   // Held bytes cannot be completed across a hole: the dissector is told of both as one gap.
   const std::uint64_t lost = missing + pending_.size();
   pending_.clear();

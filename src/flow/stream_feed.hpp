@@ -24,6 +24,8 @@ class StreamFeed final : public reassembly::StreamConsumer {
   // Bytes given up on because the dissector kept more than max_pending unconsumed.
   [[nodiscard]] std::uint64_t dropped() const { return dropped_; }
   [[nodiscard]] bool rejected() const { return rejected_; }
+  // The dissector wants nothing more of this direction: the stream need not be delivered here.
+  [[nodiscard]] bool finished() const { return finished_; }
 
  private:
   // Applies a dissector's answer to `pending_` (the bytes it was shown, when they are pending_).
@@ -37,6 +39,7 @@ class StreamFeed final : public reassembly::StreamConsumer {
   std::size_t wanted_ = 0;
   std::uint64_t dropped_ = 0;
   bool rejected_ = false;
+  bool finished_ = false;
 };
 
 }  // namespace tattle::flow

@@ -13,7 +13,9 @@ struct FixedRecords : Dissector {
   std::string seen;
   std::uint64_t gaps = 0;
   bool reject_on_gap = false;
+  std::size_t finish_after = 0;  // 0: never; else finished once this many bytes were seen
   Progress on_stream(Direction, core::Timestamp, core::Bytes b) override {
+    if (finish_after > 0 && seen.size() >= finish_after) return Progress::finished();
     if (b.size() < size) return Progress::need(size);
     const std::size_t n = b.size() / size * size;
     seen.append(reinterpret_cast<const char*>(b.data()), n);
@@ -70,6 +72,23 @@ TEST(StreamFeed, RejectDetaches) {
   EXPECT_EQ(d, nullptr);
   EXPECT_TRUE(feed.rejected());
   feed.on_data(bytes("abcd"));  // no dissector: ignored
+}
+
+TEST(StreamFeed, FinishedStopsDeliveryButKeepsTheDissector) {
+  std::unique_ptr<Dissector> d = std::make_unique<FixedRecords>();
+  auto* rec = static_cast<FixedRecords*>(d.get());
+  rec->finish_after = 4;
+  StreamFeed feed(d, Direction::kFromClient, 64);
+  feed.on_data(bytes("abcdef"));  // "abcd" read, "ef" held
+  EXPECT_FALSE(feed.finished());
+  feed.on_data(bytes("gh"));      // the dissector has had enough
+  EXPECT_TRUE(feed.finished());
+  feed.on_data(bytes("ijkl"));
+  feed.on_gap(3);
+  EXPECT_EQ(rec->seen, "abcd");
+  EXPECT_EQ(rec->gaps, 0u);
+  EXPECT_NE(d, nullptr);  // still there for annotate()
+  EXPECT_FALSE(feed.rejected());
 }
 
 }  // namespace
