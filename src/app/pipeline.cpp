@@ -270,7 +270,7 @@ struct Enrichment {
 class PolicySink final : public report::RunSink {
  public:
   explicit PolicySink(detect::Policy& policy) : policy_(policy) {}
-  void on_flow(const flow::FlowRecord& f) override { policy_.check(f); }
+  void on_flow(flow::FlowRecord& f) override { policy_.check(f); }
   void finish(const report::RunStats&) override {}
 
  private:

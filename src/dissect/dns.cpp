@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include <absl/container/inlined_vector.h>
+
 #include "decode/packet.hpp"
 
 namespace tattle::dissect {
@@ -126,7 +128,8 @@ class DnsDissector final : public flow::Dissector {
   flow::FlowContext flow_;
   DnsSink& sink_;
   core::Counters<DnsCounter>& counters_;
-  std::vector<DnsTransaction> pending_;  // oldest first; empty (no allocation) most of the time
+  // Oldest first. Mostly one query waits for its answer: kept inline, no allocation per flow.
+  absl::InlinedVector<DnsTransaction, 1> pending_;
 };
 
 bool dns_port(std::uint16_t p) { return p == kDnsPort || p == kMdnsPort; }

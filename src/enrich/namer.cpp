@@ -2,12 +2,11 @@
 
 namespace tattle::enrich {
 
-void Namer::on_flow(const flow::FlowRecord& f) {
-  flow::FlowRecord named = f;
+void Namer::on_flow(flow::FlowRecord& f) {
   if (const auto chain = map_.lookup(f.client.addr, f.server.addr, f.start))
-    for (const auto& n : *chain) named.add_name(n, flow::NameSource::kDns);
-  enricher_.enrich(named);
-  flows_.on_flow(named);
+    for (const auto& n : *chain) f.add_name(n, flow::NameSource::kDns);
+  enricher_.enrich(f);
+  flows_.on_flow(f);
 }
 
 void Namer::on_dns(const dissect::DnsTransaction& t) {

@@ -17,7 +17,7 @@ class Namer final : public flow::FlowSink, public dissect::DnsSink {
   Namer(ResolutionMap& map, const Enricher& enricher, flow::FlowSink& flows, dissect::DnsSink& dns)
       : map_(map), enricher_(enricher), flows_(flows), dns_(dns) {}
 
-  void on_flow(const flow::FlowRecord& f) override;
+  void on_flow(flow::FlowRecord& f) override;
   void on_dns(const dissect::DnsTransaction& t) override;
 
  private:

@@ -80,7 +80,7 @@ TEST(ResolutionMap, IgnoresFailedAnswers) {
 struct Keep : flow::FlowSink, dissect::DnsSink {
   std::vector<flow::FlowRecord> flows;
   int dns = 0;
-  void on_flow(const flow::FlowRecord& f) override { flows.push_back(f); }
+  void on_flow(flow::FlowRecord& f) override { flows.push_back(f); }
   void on_dns(const dissect::DnsTransaction&) override { ++dns; }
 };
 

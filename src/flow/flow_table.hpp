@@ -47,7 +47,9 @@ struct Config {
 class FlowSink {
  public:
   virtual ~FlowSink() = default;
-  virtual void on_flow(const FlowRecord& flow) = 0;
+  // The record is the call's: a stage between the table and the sinks (naming, enrichment)
+  // fills it in where it lies and passes it on, rather than copying it; gone after the call.
+  virtual void on_flow(FlowRecord& flow) = 0;
 };
 
 class FlowTable {

@@ -12,7 +12,7 @@ using decode::PacketView;
 namespace tf = decode::tcp_flag;
 
 struct Collect : FlowSink {
-  void on_flow(const FlowRecord& f) override { flows.push_back(f); }
+  void on_flow(FlowRecord& f) override { flows.push_back(f); }
   std::vector<FlowRecord> flows;
 };
 

@@ -6,6 +6,8 @@
 
 #include <fmt/compile.h>
 
+#include "core/timestamp.hpp"
+
 namespace tattle::report {
 
 void JsonWriter::begin_object() {
@@ -71,6 +73,24 @@ void JsonWriter::value(double v) {
   }
   separate();
   fmt::format_to(std::back_inserter(buf_), FMT_COMPILE("{}"), v);  // compiled: no format parsing per call
+}
+
+void JsonWriter::seconds(std::int64_t ns) {
+  separate();
+  if (ns < 0) {
+    buf_.push_back('-');
+    ns = -ns;  // durations are far from INT64_MIN
+  }
+  const fmt::format_int whole(ns / core::kNsPerSecond);
+  buf_.append(whole.data(), whole.data() + whole.size());
+  std::int64_t frac = ns % core::kNsPerSecond;
+  if (frac == 0) return;
+  char digits[9];
+  for (int i = 8; i >= 0; --i, frac /= 10) digits[i] = static_cast<char>('0' + frac % 10);
+  int n = 9;
+  while (digits[n - 1] == '0') --n;
+  buf_.push_back('.');
+  buf_.append(digits, digits + n);
 }
 
 void JsonWriter::value(bool v) {

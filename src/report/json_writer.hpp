@@ -37,6 +37,9 @@ class JsonWriter {
   void value(bool v);
   // The shortest text that reads back as `v`; null when it is not finite (JSON has no NaN).
   void value(double v);
+  // A duration of `ns` nanoseconds as seconds ("0.01234", "2"): exact, and without the cost of
+  // formatting a double (one for every DNS transaction).
+  void seconds(std::int64_t ns);
   void null();
   // key(k) then value(v).
   template <class T>

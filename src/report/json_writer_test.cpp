@@ -32,6 +32,16 @@ std::string written(F&& write) {
   return out;
 }
 
+TEST(JsonWriter, WritesDurationsAsExactSeconds) {
+  const auto seconds = [](std::int64_t ns) { return written([&](JsonWriter& w) { w.seconds(ns); }); };
+  EXPECT_EQ(seconds(12'340'000), "0.01234");
+  EXPECT_EQ(seconds(2'000'000'000), "2");
+  EXPECT_EQ(seconds(1), "0.000000001");
+  EXPECT_EQ(seconds(61'500'000'000), "61.5");
+  EXPECT_EQ(seconds(0), "0");
+  EXPECT_EQ(seconds(-1'500'000'000), "-1.5");
+}
+
 TEST(JsonWriter, EscapesPerRfc8259) {
   EXPECT_EQ(json_quoted("a\"b\\c"), R"("a\"b\\c")");
   EXPECT_EQ(json_quoted("line\nbreak\t"), R"("line\nbreak\t")");

@@ -297,7 +297,7 @@ void write_dns(JsonWriter& w, const dissect::DnsTransaction& t, std::string_view
   if (t.answered) w.value(rcode_name(t.rcode));
   else w.null();
   w.key("rtt");
-  if (t.answered && t.response_time >= t.time) w.value(static_cast<double>(t.response_time.ns - t.time.ns) / 1e9);
+  if (t.answered && t.response_time >= t.time) w.seconds(t.response_time.ns - t.time.ns);
   else w.null();
   w.key("answers");
   w.begin_array();
@@ -384,7 +384,7 @@ JsonReport::JsonReport(std::FILE* out, const core::AppRegistry& apps, bool enric
   writer_.begin_array();
 }
 
-void JsonReport::on_flow(const flow::FlowRecord& f) {
+void JsonReport::on_flow(flow::FlowRecord& f) {
   if (destinations_ != nullptr) destinations_->add(f);
   writer_.break_before_next();
   write_flow(writer_, f, apps_);
@@ -479,7 +479,7 @@ void JsonReport::finish(const RunStats& s) {
 NdjsonSink::NdjsonSink(std::FILE* out, const core::AppRegistry& apps, bool enriched)
     : writer_(out), apps_(apps), destinations_(enriched ? std::make_unique<enrich::DestinationTable>() : nullptr) {}
 
-void NdjsonSink::on_flow(const flow::FlowRecord& f) {
+void NdjsonSink::on_flow(flow::FlowRecord& f) {
   if (destinations_ != nullptr) destinations_->add(f);
   write_flow(writer_, f, apps_, "flow");
   writer_.newline();
@@ -530,7 +530,7 @@ TextSummary::TextSummary(std::FILE* out, const core::AppRegistry& apps, bool enr
       destinations_(enriched ? std::make_unique<enrich::DestinationTable>(true) : nullptr),
       colour_(colour) {}
 
-void TextSummary::on_flow(const flow::FlowRecord& f) {
+void TextSummary::on_flow(flow::FlowRecord& f) {
   if (destinations_ != nullptr) destinations_->add(f);
   hits_ += f.hits;
   ++flows_;

@@ -85,7 +85,7 @@ class JsonReport final : public RunSink {
  public:
   // `enriched`: flows are named and placed, so the report sums them per destination.
   JsonReport(std::FILE* out, const core::AppRegistry& apps, bool enriched);
-  void on_flow(const flow::FlowRecord& f) override;
+  void on_flow(flow::FlowRecord& f) override;
   void on_dns(const dissect::DnsTransaction& t) override;
   void finish(const RunStats& stats) override;
 
@@ -104,7 +104,7 @@ class NdjsonSink final : public RunSink {
  public:
   // With `enriched`, destination and finding lines follow the flows at the end of the run.
   NdjsonSink(std::FILE* out, const core::AppRegistry& apps, bool enriched);
-  void on_flow(const flow::FlowRecord& f) override;
+  void on_flow(flow::FlowRecord& f) override;
   void on_dns(const dissect::DnsTransaction& t) override;
   void finish(const RunStats& stats) override;
 
@@ -124,7 +124,7 @@ class TextSummary final : public RunSink {
   static constexpr std::size_t kOwnersShown = 12;        // per app
   static constexpr std::size_t kDestinationsShown = 4;   // per owner
   TextSummary(std::FILE* out, const core::AppRegistry& apps, bool enriched, bool colour);
-  void on_flow(const flow::FlowRecord& f) override;
+  void on_flow(flow::FlowRecord& f) override;
   void on_dns(const dissect::DnsTransaction&) override { ++dns_; }
   void finish(const RunStats& stats) override;
 
@@ -148,7 +148,7 @@ class TextSummary final : public RunSink {
 class Fanout final : public RunSink {
  public:
   void add(RunSink* sink) { sinks_.push_back(sink); }
-  void on_flow(const flow::FlowRecord& f) override {
+  void on_flow(flow::FlowRecord& f) override {
     const std::lock_guard lock(mutex_);
     for (auto* s : sinks_) s->on_flow(f);
   }
