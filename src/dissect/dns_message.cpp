@@ -1,5 +1,7 @@
 #include "dissect/dns_message.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace tattle::dissect {
@@ -30,9 +32,16 @@ constexpr std::size_t kMaxNameWire = 255;  // RFC 1035 §2.3.4
 // pointers from costing more than a few hundred steps per name.
 constexpr int kMaxJumps = 64;
 
+bool plain_label_byte(std::uint8_t c) { return c > 0x20 && c < 0x7f && c != '.' && c != '\\'; }
+
 void append_label(std::string& out, core::Bytes label) {
+  // Nearly every label is plain: copied in one go.
+  if (std::all_of(label.begin(), label.end(), plain_label_byte)) {
+    out.append(reinterpret_cast<const char*>(label.data()), label.size());
+    return;
+  }
   for (const std::uint8_t c : label) {
-    if (c > 0x20 && c < 0x7f && c != '.' && c != '\\') {
+    if (plain_label_byte(c)) {
       out.push_back(static_cast<char>(c));
     } else {
       out.push_back('\\');
@@ -172,6 +181,9 @@ bool parse_dns(core::Bytes message, DnsMessage& out, std::size_t& error_offset) 
     }
     out.questions.push_back(std::move(q));
   }
+  // One allocation for the section, bounded by what the rest of the message could hold (a
+  // record takes at least 11 bytes), not by what its header claims.
+  out.answers.reserve(std::min<std::size_t>({ancount, DnsMessage::kMaxRecords, r.remaining() / 11}));
   for (std::uint16_t i = 0; i < ancount; ++i) {
     if (out.answers.size() == DnsMessage::kMaxRecords) {
       out.dropped_records += ancount - i;

@@ -56,7 +56,7 @@ struct DnsMessage {
   std::uint8_t opcode = 0;
   std::uint8_t rcode = 0;
   bool truncated = false;
-  std::vector<DnsQuestion> questions;
+  absl::InlinedVector<DnsQuestion, 1> questions;  // one, nearly always
   std::vector<DnsAnswer> answers;
   std::size_t dropped_records = 0;
 };
