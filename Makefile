@@ -23,6 +23,8 @@ build-asan: bootstrap
 demo: build
 	$(BUILD)/tattle audit demo/demo.pcapng --app-map demo/devices.txt --policy demo/policy.toml; \
 	  status=$$?; [ $$status -eq 0 ] || [ $$status -eq 4 ]
+	@$(BUILD)/tattle audit -q demo/demo.pcapng --app-map demo/devices.txt --json $(BUILD)/demo.json
+	$(BUILD)/tattle blocklist $(BUILD)/demo.json --jurisdiction CN --registrable --format dnsmasq
 
 # Every test twice: in the release build, then under ASan+UBSan.
 test: test-release test-asan
