@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include <absl/container/inlined_vector.h>
 #include <absl/strings/match.h>
 
 namespace tattle::enrich {
@@ -12,31 +13,42 @@ namespace {
 bool same_name(const std::string& a, const std::string& b) { return absl::EqualsIgnoreCase(a, b); }
 
 // The chain from the question to `owner` through the response's CNAMEs, or just `owner` when
-// the CNAMEs do not lead there (the response answered something else too).
-NameChain chain_to(const dissect::DnsTransaction& t, const std::string& owner) {
-  NameChain chain{t.qname};
-  while (!same_name(chain.back(), owner) && chain.size() < ResolutionMap::kMaxChain) {
+// the CNAMEs do not lead there (the response answered something else too). Pointers into the
+// transaction: a chain is copied only when it is not the one the map already holds.
+using ChainRefs = absl::InlinedVector<const std::string*, ResolutionMap::kMaxChain>;
+
+ChainRefs chain_to(const dissect::DnsTransaction& t, const std::string& owner) {
+  ChainRefs chain{&t.qname};
+  while (!same_name(*chain.back(), owner) && chain.size() < ResolutionMap::kMaxChain) {
     const auto next = std::find_if(t.answers.begin(), t.answers.end(), [&](const dissect::DnsAnswer& a) {
-      return a.type == dissect::dns_type::kCname && same_name(a.name, chain.back());
+      return a.type == dissect::dns_type::kCname && same_name(a.name, *chain.back());
     });
-    if (next == t.answers.end() || next->target.empty()) return NameChain{owner};
-    chain.push_back(next->target);
+    if (next == t.answers.end() || next->target.empty()) return ChainRefs{&owner};
+    chain.push_back(&next->target);
   }
-  if (!same_name(chain.back(), owner)) return NameChain{owner};
+  if (!same_name(*chain.back(), owner)) return ChainRefs{&owner};
   return chain;
+}
+
+bool same_chain(const NameChain& held, const ChainRefs& refs) {
+  return held.size() == refs.size() &&
+         std::equal(held.begin(), held.end(), refs.begin(), [](const std::string& a, const std::string* b) { return a == *b; });
 }
 
 }  // namespace
 
 void ResolutionMap::add(const dissect::DnsTransaction& t) {
   if (!t.answered || t.rcode != 0 || t.qname.empty()) return;
-  // Records of one owner (several A records, say) share one chain.
+  // Records of one owner (several A records, say) share one chain; so do repeated answers that
+  // give a client the same chain for the same address again (the common case: no copy at all).
+  ChainRefs refs;
   std::shared_ptr<const NameChain> chain;
   const std::string* chain_owner = nullptr;
   for (const auto& a : t.answers) {
     if (a.addresses.empty()) continue;
     if (chain_owner == nullptr || !same_name(*chain_owner, a.name)) {
-      chain = std::make_shared<const NameChain>(chain_to(t, a.name));
+      refs = chain_to(t, a.name);
+      chain.reset();
       chain_owner = &a.name;
     }
     const std::lock_guard lock(mutex_);
@@ -51,10 +63,22 @@ void ResolutionMap::add(const dissect::DnsTransaction& t) {
         it = resolved_.try_emplace(key).first;
       }
       auto& list = it->second;
+      std::shared_ptr<const NameChain> held;
+      if (!list.empty() && same_chain(*list.back().chain, refs)) {
+        held = list.back().chain;
+      } else {
+        if (chain == nullptr) {
+          NameChain names;
+          names.reserve(refs.size());
+          for (const auto* n : refs) names.push_back(*n);
+          chain = std::make_shared<const NameChain>(std::move(names));
+        }
+        held = chain;
+      }
       // Kept in time order; inputs merged by time keep this an append.
       const auto at = std::upper_bound(list.begin(), list.end(), t.response_time,
                                        [](core::Timestamp ts, const Resolution& r) { return ts < r.time; });
-      list.insert(at, Resolution{t.response_time, chain});
+      list.insert(at, Resolution{t.response_time, std::move(held)});
       if (list.size() > kPerKey) list.erase(list.begin());
     }
   }
