@@ -110,22 +110,12 @@ bool JsonWriter::splice(std::FILE* items) {
   const long size = std::ftell(items);
   if (size <= 0) return size == 0;
   std::rewind(items);
-  begin_splice();
+  separate();
+  flush();
   char chunk[1 << 16];
   std::size_t n;
   while ((n = std::fread(chunk, 1, sizeof chunk, items)) > 0) std::fwrite(chunk, 1, n, out_);
   return std::ferror(items) == 0;
-}
-
-bool JsonWriter::splice(std::string_view items) {
-  if (items.empty()) return true;
-  begin_splice();
-  return std::fwrite(items.data(), 1, items.size(), out_) == items.size();
-}
-
-void JsonWriter::begin_splice() {
-  separate();
-  flush();
 }
 
 bool JsonWriter::flush() {

@@ -58,13 +58,6 @@ class JsonWriter {
   // Appends, as further items of the array open here, what a begin_items() writer wrote to
   // `items` (rewound and read to its end). False if reading it failed.
   bool splice(std::FILE* items);
-  // The same for items held in memory.
-  bool splice(std::string_view items);
-  // Writes what is buffered to the present stream, then writes to `out` from now on.
-  void retarget(std::FILE* out) {
-    flush();
-    out_ = out;
-  }
 
   // Writes the buffer out; false if the stream reported an error.
   bool flush();
@@ -89,8 +82,6 @@ class JsonWriter {
       break_pending_ = false;
     }
   }
-  // The separator before spliced items, and everything before it written out.
-  void begin_splice();
   void maybe_flush() {
     if (buf_.size() > (1 << 16)) flush();
   }

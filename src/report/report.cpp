@@ -1,7 +1,6 @@
 #include "report/report.hpp"
 
 #include <algorithm>
-#include <cstdlib>
 
 #include <tuple>
 
@@ -367,14 +366,12 @@ void write_finding(JsonWriter& w, const detect::Finding& f, const core::AppRegis
   w.end_object();
 }
 
-JsonReport::JsonReport(std::FILE* out, const core::AppRegistry& apps, bool enriched, std::size_t in_memory)
+JsonReport::JsonReport(std::FILE* out, const core::AppRegistry& apps, bool enriched)
     : writer_(out),
       apps_(apps),
       destinations_(enriched ? std::make_unique<enrich::DestinationTable>() : nullptr),
-      in_memory_(in_memory),
-      dns_(nullptr) {
-  memory_.stream = open_memstream(&memory_.data, &memory_.size);
-  dns_.retarget(memory_.stream);
+      spool_(std::tmpfile()),
+      dns_(spool_.get()) {
   dns_.begin_items();
   writer_.begin_object();
   writer_.member("schema", kSchema);
@@ -393,34 +390,10 @@ void JsonReport::on_flow(flow::FlowRecord& f) {
   write_flow(writer_, f, apps_);
 }
 
-JsonReport::MemorySpool::~MemorySpool() {
-  if (stream != nullptr) std::fclose(stream);
-  std::free(data);
-}
-
 void JsonReport::on_dns(const dissect::DnsTransaction& t) {
-  if (spool_failed_ || (memory_.stream == nullptr && spool_ == nullptr)) return;
+  if (spool_ == nullptr) return;
   dns_.break_before_next();
   write_dns(dns_, t);
-  if (memory_.stream != nullptr && ++since_check_ == 1024) {
-    since_check_ = 0;
-    dns_.flush();  // into the memory stream, whose size is then up to date
-    if (memory_.size > in_memory_) spill();
-  }
-}
-
-void JsonReport::spill() {
-  spool_.reset(std::tmpfile());
-  if (spool_ == nullptr || std::fwrite(memory_.data, 1, memory_.size, spool_.get()) != memory_.size) {
-    spool_failed_ = true;
-    spool_.reset();
-  }
-  dns_.retarget(spool_.get());
-  std::fclose(memory_.stream);
-  memory_.stream = nullptr;
-  std::free(memory_.data);
-  memory_.data = nullptr;
-  memory_.size = 0;
 }
 
 void JsonReport::finish(const RunStats& s) {
@@ -428,10 +401,8 @@ void JsonReport::finish(const RunStats& s) {
   writer_.break_before_next();
   writer_.key("dns");
   writer_.begin_array();
-  bool kept = !spool_failed_ && dns_.flush();
-  if (kept && memory_.stream != nullptr) kept = writer_.splice(std::string_view(memory_.data, memory_.size));
-  else if (kept) kept = spool_ != nullptr && writer_.splice(spool_.get());
-  if (!kept) fmt::print(stderr, "tattle: the DNS transactions could not be kept for the report (temporary file)\n");
+  if (spool_ == nullptr || !dns_.flush() || !writer_.splice(spool_.get()))
+    fmt::print(stderr, "tattle: the DNS transactions could not be kept for the report (temporary file)\n");
   writer_.end_array();
   writer_.break_before_next();
   writer_.key("destinations");

@@ -83,11 +83,8 @@ class RunSink : public flow::FlowSink, public dissect::DnsSink {
 // spooled to a temporary file and copied into "dns" at the end, so memory stays bounded.
 class JsonReport final : public RunSink {
  public:
-  static constexpr std::size_t kSpoolInMemory = std::size_t{128} << 20;
   // `enriched`: flows are named and placed, so the report sums them per destination.
-  // `in_memory`: bytes of `dns` items held in memory before they go to a temporary file.
-  JsonReport(std::FILE* out, const core::AppRegistry& apps, bool enriched,
-             std::size_t in_memory = kSpoolInMemory);
+  JsonReport(std::FILE* out, const core::AppRegistry& apps, bool enriched);
   void on_flow(flow::FlowRecord& f) override;
   void on_dns(const dissect::DnsTransaction& t) override;
   void finish(const RunStats& stats) override;
@@ -96,25 +93,11 @@ class JsonReport final : public RunSink {
   JsonWriter writer_;
   const core::AppRegistry& apps_;
   std::unique_ptr<enrich::DestinationTable> destinations_;  // null: not enriched
-
-  // The `dns` items, while the flows are written: in memory up to in_memory_ bytes (no file
-  // written and read back), beyond that in a temporary file, so memory stays bounded.
-  std::size_t in_memory_;
-  struct MemorySpool {
-    char* data = nullptr;
-    std::size_t size = 0;
-    std::FILE* stream = nullptr;  // open_memstream(&data, &size); null once spilled
-    ~MemorySpool();
-  };
   struct Close {
     void operator()(std::FILE* f) const { std::fclose(f); }
   };
-  void spill();
-  MemorySpool memory_;
-  std::unique_ptr<std::FILE, Close> spool_;  // the temporary file, once spilled
-  bool spool_failed_ = false;                // no temporary file: the `dns` items are lost
-  std::uint32_t since_check_ = 0;
-  JsonWriter dns_;  // writes into the spools, so it is destroyed first
+  std::unique_ptr<std::FILE, Close> spool_;  // null if no temporary file could be made
+  JsonWriter dns_;                           // writes to spool_, so it is destroyed first
 };
 
 class NdjsonSink final : public RunSink {
