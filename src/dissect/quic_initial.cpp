@@ -36,11 +36,25 @@ constexpr std::uint64_t kMaxVarint = (std::uint64_t{1} << 62) - 1;
 constexpr std::uint8_t kClientHelloType = 1;
 constexpr std::size_t kHandshakeHeader = 4;
 
-// Initial salts: RFC 9001 §5.2 and RFC 9369 §3.3.1.
+// Initial salts: RFC 9001 §5.2 and RFC 9369 §3.3.1; draft-ietf-quic-tls-29 §5.2 (drafts 29 to
+// 32) and draft-ietf-quic-tls-23 §5.2 (drafts 23 to 28).
 constexpr std::array<std::uint8_t, 20> kSaltV1 = {0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
                                                   0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a};
 constexpr std::array<std::uint8_t, 20> kSaltV2 = {0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93,
                                                   0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9};
+constexpr std::array<std::uint8_t, 20> kSaltDraft29 = {0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97,
+                                                       0x86, 0xf1, 0x9c, 0x61, 0x11, 0xe0, 0x43, 0x90, 0xa8, 0x99};
+constexpr std::array<std::uint8_t, 20> kSaltDraft23 = {0xc3, 0xee, 0xf7, 0x12, 0xc7, 0x2e, 0xbb, 0x5a, 0x11, 0xa7,
+                                                       0xd2, 0x43, 0x2b, 0xb4, 0x63, 0x65, 0xbe, 0xf9, 0xf5, 0x02};
+constexpr std::uint32_t kDraft23 = 0xff000017, kDraft29 = 0xff00001d, kDraft32 = 0xff000020;
+
+const std::array<std::uint8_t, 20>* initial_salt(std::uint32_t version) {
+  if (version == kQuicV1) return &kSaltV1;
+  if (version == kQuicV2) return &kSaltV2;
+  if (version >= kDraft29 && version <= kDraft32) return &kSaltDraft29;
+  if (version >= kDraft23 && version < kDraft29) return &kSaltDraft23;
+  return nullptr;
+}
 
 // A variable-length integer (RFC 9000 §16): the two high bits of the first byte give its size.
 std::uint64_t varint(core::ByteReader& r) {
@@ -157,18 +171,21 @@ bool skip_ack(core::ByteReader& r, bool ecn) {
 
 }  // namespace
 
+bool quic_version_read(std::uint32_t version) { return initial_salt(version) != nullptr; }
+
 bool starts_quic_first_flight(core::Bytes datagram) {
   const std::uint32_t version = version_of(datagram);
-  if ((version != kQuicV1 && version != kQuicV2) || (datagram[0] & kLongHeaderForm) == 0) return false;
+  if (!quic_version_read(version) || (datagram[0] & kLongHeaderForm) == 0) return false;
   const QuicPacketType type = packet_type(version, datagram[0]);
   return type == QuicPacketType::kInitial || type == QuicPacketType::kZeroRtt;
 }
 
 bool derive_client_initial_keys(std::uint32_t version, core::Bytes dcid, QuicInitialKeys& out) {
-  if (version != kQuicV1 && version != kQuicV2) return false;
+  const auto* salt = initial_salt(version);
+  if (salt == nullptr) return false;
   const bool v2 = version == kQuicV2;
   std::array<std::uint8_t, 32> initial_secret{}, client_secret{};
-  return run_hkdf(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, dcid, v2 ? kSaltV2 : kSaltV1, initial_secret) &&
+  return run_hkdf(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, dcid, *salt, initial_secret) &&
          expand_label(initial_secret, "client in", client_secret) &&
          expand_label(client_secret, v2 ? "quicv2 key" : "quic key", out.key) &&
          expand_label(client_secret, v2 ? "quicv2 iv" : "quic iv", out.iv) &&
@@ -179,8 +196,7 @@ bool read_long_header(core::Bytes datagram, QuicLongHeader& out) {
   core::ByteReader r(datagram);
   const std::uint8_t first = r.u8();
   out.version = r.u32be();
-  if (!r.ok() || (first & kLongHeaderForm) == 0 || (out.version != kQuicV1 && out.version != kQuicV2))
-    return false;
+  if (!r.ok() || (first & kLongHeaderForm) == 0 || !quic_version_read(out.version)) return false;
   out.type = packet_type(out.version, first);
   if (out.type == QuicPacketType::kRetry) return false;
   const std::size_t dcid_length = r.u8();
@@ -316,9 +332,9 @@ void QuicInitialReader::on_datagram(core::Bytes datagram) {
   while (state_ == State::kReading && !datagram.empty() && (datagram[0] & kLongHeaderForm) != 0) {
     QuicLongHeader h;
     if (!read_long_header(datagram, h)) {
-      // Another version's packet ends the datagram; a damaged v1 or v2 one is counted.
+      // Another version's packet ends the datagram; a damaged one of a version read is counted.
       const std::uint32_t version = version_of(datagram);
-      if (version == 0 || version == kQuicV1 || version == kQuicV2) ++counters_[QuicCounter::kMalformed];
+      if (version == 0 || quic_version_read(version)) ++counters_[QuicCounter::kMalformed];
       return;
     }
     datagram = datagram.subspan(h.packet.size());

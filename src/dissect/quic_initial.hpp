@@ -21,7 +21,7 @@
 namespace tattle::dissect {
 
 enum class QuicCounter {
-  kFlows,         // UDP flows opened by a client's QUIC v1 or v2 Initial (or 0-RTT) packet
+  kFlows,         // UDP flows opened by a client's QUIC Initial (or 0-RTT) packet of a version read
   kInitials,      // client Initial packets decrypted and authenticated
   kAuthFailed,    // client Initial packets whose authentication tag did not verify
   kClientHellos,  // ClientHellos read
@@ -35,8 +35,13 @@ std::string_view counter_name(QuicCounter c);
 inline constexpr std::uint32_t kQuicV1 = 0x00000001;
 inline constexpr std::uint32_t kQuicV2 = 0x6b3343cf;
 
+// The versions whose Initial packets are read: v1, v2, and the Internet-Draft versions 23 to 32
+// (0xff000017 to 0xff000020) that clients deployed before RFC 9000 and older captures hold; the
+// drafts number packet types and label keys as v1 does, with their own salts.
+bool quic_version_read(std::uint32_t version);
+
 // True when `datagram` begins as a client's first flight does: with a long-header Initial or
-// 0-RTT packet of QUIC v1 or v2 (a 0-RTT packet sent with the Initial can arrive first). Reads
+// 0-RTT packet of a version read here (a 0-RTT packet sent with the Initial can arrive first). Reads
 // the first five bytes only, so that every UDP flow can be asked.
 bool starts_quic_first_flight(core::Bytes datagram);
 
@@ -47,12 +52,12 @@ struct QuicInitialKeys {
   std::array<std::uint8_t, 16> hp{};   // AES-128 header protection
 };
 // Derives them from the first Initial's Destination Connection ID. False for a version other
-// than v1 and v2, or when OpenSSL fails.
+// than those quic_version_read() names, or when OpenSSL fails.
 bool derive_client_initial_keys(std::uint32_t version, core::Bytes dcid, QuicInitialKeys& out);
 
 enum class QuicPacketType : std::uint8_t { kInitial, kZeroRtt, kHandshake, kRetry };
 
-// A v1 or v2 long-header packet; its spans point into the datagram it was read from.
+// A long-header packet of a version read here; its spans point into the datagram it was read from.
 struct QuicLongHeader {
   std::uint32_t version = 0;
   QuicPacketType type = QuicPacketType::kInitial;
@@ -60,7 +65,7 @@ struct QuicLongHeader {
   std::size_t pn_offset = 0;      // of the (protected) packet number, from the packet's start
   core::Bytes packet;             // the whole packet, first byte to the end of its tag
 };
-// Reads the v1 or v2 long-header packet at the front of `datagram` (RFC 9000 §17.2); what
+// Reads the long-header packet (of a version read here) at the front of `datagram` (RFC 9000 §17.2); what
 // follows `out.packet` in the datagram is the next coalesced packet. False when the version is
 // neither, the packet is a Retry (it has no length: only servers send it), or the header or the
 // length it gives does not fit.

@@ -138,7 +138,18 @@ TEST(QuicInitialKeys, Rfc9369AppendixA1) {
   EXPECT_EQ(bytes(k.key), hex("8b1a0bc121284290a29e0971b5cd045d"));
   EXPECT_EQ(bytes(k.iv), hex("91f73e2351d8fa91660e909f"));
   EXPECT_EQ(bytes(k.hp), hex("45b95e15235d6f45a6b19cbcb0294ba9"));
-  EXPECT_FALSE(derive_client_initial_keys(0xff00001d, kRfcDcid, k));  // a draft version: not read
+  EXPECT_FALSE(derive_client_initial_keys(0xff000016, kRfcDcid, k));  // draft-22: not read
+  EXPECT_FALSE(derive_client_initial_keys(0x1a2a3a4a, kRfcDcid, k));  // a reserved version
+}
+
+// draft-ietf-quic-tls-29 Appendix A.1: the same connection ID, the draft's salt and v1's labels.
+TEST(QuicInitialKeys, Draft29AppendixA1) {
+  QuicInitialKeys k;
+  ASSERT_TRUE(derive_client_initial_keys(0xff00001d, kRfcDcid, k));
+  EXPECT_EQ(bytes(k.key), hex("175257a31eb09dea9366d8bb79ad80ba"));
+  EXPECT_EQ(bytes(k.iv), hex("6b26114b9cba2b63a9e8dd4f"));
+  EXPECT_EQ(bytes(k.hp), hex("9ddd12c994c0698b89374a9c077a3077"));
+  EXPECT_TRUE(quic_version_read(0xff000020));  // draft-32 shares its salt
 }
 
 // The packet as printed opens to the printed header and frames.
@@ -351,7 +362,7 @@ TEST(QuicInitialReader, TruncatedAndGarbageDatagramsAreCounted) {
   EXPECT_EQ(counters[QuicCounter::kMalformed], 7u);
   // Not long headers, or another version's: passed over without a count.
   reader.on_datagram(Bytes{0x40, 0x01, 0x02, 0x03});
-  reader.on_datagram(Bytes{0xc0, 0xff, 0x00, 0x00, 0x1d, 0x08});
+  reader.on_datagram(Bytes{0xc0, 0xff, 0x00, 0x00, 0x16, 0x08});  // draft-22: not read
   reader.on_datagram(Bytes{});
   // A v1 Initial whose connection ID claims 255 bytes.
   reader.on_datagram(Bytes{0xc0, 0x00, 0x00, 0x00, 0x01, 0xff, 0x00});

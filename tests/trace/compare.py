@@ -14,8 +14,7 @@ port reuse) is summed first.
 
 One difference is tshark's way of counting, not a disagreement, and is reconciled rather than
 listed: its conversation tap sees a datagram rebuilt from IP fragments once (see add_fragments).
-The one JA4 difference is listed in JA4_KNOWN, and QUIC SNIs that tattle does not read in
-QUIC_SNI_KNOWN, with their reasons. All others fail the test. The
+The one JA4 difference is listed in JA4_KNOWN with its reason. All others fail the test. The
 last line but one says how many SNIs and JA4 values were compared, per transport.
 """
 import argparse
@@ -256,15 +255,6 @@ def compare_dns(path, report):
 
 
 # SNIs tshark reads in QUIC Initials that tattle does not, and why.
-QUIC_SNI_KNOWN = {
-    # Internet-Draft versions of QUIC, before RFC 9000: 0xff00001d is draft-29, 0xff00001c
-    # draft-28. Each draft has its own Initial salt; tattle reads QUIC v1 and v2 only.
-    ("dlt_ppp.pcap", "server4"): "draft-29",
-    ("quic-29.pcap", "localhost"): "draft-29",
-    ("quic_0RTT.pcap", "abcd"): "draft-28",
-}
-
-
 def compare_sni(path, report):
     """Every SNI in a ClientHello over TCP, and in QUIC Initial packets (which tshark decrypts
     itself), must be tshark's, and the reverse."""
@@ -272,8 +262,6 @@ def compare_sni(path, report):
     for proto, what, shown in (("tcp", "SNI", "tcp"), ("udp", "QUIC SNI", "quic")):
         theirs = field_set(tshark(path, "-Y", f"{shown} && tls.handshake.type == 1", "-T", "fields",
                                   "-e", "tls.handshake.extensions_server_name"))
-        if proto == "udp":
-            theirs -= {sni for (capture, sni) in QUIC_SNI_KNOWN if capture == os.path.basename(path)}
         ours = {f["sni"] for f in report["flows"] if f["proto"] == proto and f.get("sni")}
         COMPARED[("SNI", proto)] += len(ours | theirs)
         problems += set_problems(what, ours, theirs)
@@ -353,7 +341,6 @@ NDPI_JA4_KNOWN = {
              "writes 000000000000",
     "address": "nDPI's text of the address is not an IPv6 address (two '::')",
     "dtls": "a DTLS ClientHello: tattle reads TLS over TCP and QUIC, not DTLS",
-    "draft": "a QUIC Internet-Draft version (0xff0000xx) that tattle does not decrypt",
 }
 
 
@@ -366,26 +353,12 @@ def ndpi_endpoint(text):
         return None
 
 
-def quic_draft_ports(path):
-    """UDP ports of the flows whose Initial packets carry a QUIC draft version, as tshark reads them."""
-    out = tshark(path, "-Y", "quic.long.packet_type == 0", "-T", "fields", "-e", "udp.srcport",
-                 "-e", "udp.dstport", "-e", "quic.version")
-    ports = set()
-    for line in out.splitlines():
-        fields = line.split("\t")
-        if len(fields) == 3 and any(v.startswith("0xff0000") for v in fields[2].split(",")):
-            ports.update((int(fields[0]), int(fields[1])))
-    return ports
-
-
 def ndpi_ja4_explained(ours, flow, theirs, path):
     """Which NDPI_JA4_KNOWN departure explains nDPI's `theirs` beside tattle's `ours`, or None."""
     if theirs.startswith("d"):
         return "dtls"
     if ours is None:
-        return "draft" if theirs.startswith("q") and flow is not None and \
-            {int(flow["client"].rsplit(":", 1)[1]), int(flow["server"].rsplit(":", 1)[1])} & quic_draft_ports(path) \
-            else None
+        return None
     a, b, c = ours.split("_")
     ta, tb, tc = theirs.split("_")
     reasons = set()
