@@ -1,6 +1,7 @@
 // The QUIC dissector for UDP flows: a flow whose client opens with a QUIC Initial (or 0-RTT)
 // packet of v1, v2 or drafts 23 to 32, on any port, has its client's Initial packets decrypted
-// until the ClientHello is read (see quic_initial.hpp), which gives the flow its SNI, ALPN, offered versions and JA4.
+// until the ClientHello is read (see quic_initial.hpp), which gives the flow its SNI, ALPN,
+// offered versions and JA4.
 // Everything after that, the server's datagrams and 1-RTT packets cost a comparison each.
 #pragma once
 
