@@ -15,6 +15,7 @@
 #include "blocklist/names.hpp"
 #include "blocklist/report_reader.hpp"
 #include "blocklist/selection.hpp"
+#include "enrich/domain_map.hpp"
 
 namespace {
 
@@ -30,7 +31,7 @@ void require(bool ok) {
 
 void check(const Blocklist& b, const PublicSuffixes& psl) {
   for (const auto& name : b.names) {
-    require(normalize_hostname(name) == name && !psl.is_public_suffix(name));
+    require(tattle::enrich::normalize_hostname(name) == name && !psl.is_public_suffix(name));
     require(!name.starts_with("www.") || !psl.is_public_suffix(name.substr(4)));
   }
   for (const auto* addresses : {&b.ipv4, &b.ipv6, &b.unnamed})

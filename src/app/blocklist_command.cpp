@@ -132,9 +132,7 @@ absl::Status read_report(const BlocklistOptions& o, absl::FunctionRef<void(const
 // catalog places nothing, so --country and --asn select nothing from it.
 absl::Status read_catalog(const BlocklistOptions& o, absl::FunctionRef<void(const bl::Destination&)> each) {
   enrich::Catalog catalog;
-  if (!o.no_default_entities) TATTLE_RETURN_IF_ERROR(catalog.load(default_entities_dir()));
-  for (const auto& e : o.entities) TATTLE_RETURN_IF_ERROR(catalog.load(e));
-  TATTLE_RETURN_IF_ERROR(catalog.link());
+  TATTLE_RETURN_IF_ERROR(load_catalog(catalog, o.no_default_entities, o.entities));
   bl::Destination d;
   for (const auto& entry : catalog.entries()) {
     const core::Owner& owner = *entry.owner;

@@ -249,9 +249,7 @@ struct Enrichment {
   absl::Status load(const AuditOptions& o, core::AppRegistry& apps) {
     TATTLE_RETURN_IF_ERROR(locator.open_location(o.location_db));
     for (const auto& m : o.mmdbs) TATTLE_RETURN_IF_ERROR(locator.add_mmdb(m));
-    if (!o.no_default_entities) TATTLE_RETURN_IF_ERROR(catalog.load(default_entities_dir()));
-    for (const auto& e : o.entities) TATTLE_RETURN_IF_ERROR(catalog.load(e));
-    TATTLE_RETURN_IF_ERROR(catalog.link());
+    TATTLE_RETURN_IF_ERROR(load_catalog(catalog, o.no_default_entities, o.entities));
     for (const auto& t : o.tag_lists) {
       const auto eq = t.find('=');
       if (eq == std::string::npos) return absl::InvalidArgumentError(fmt::format("--tag-list {}: expected NAME=FILE", t));
@@ -279,7 +277,11 @@ class PolicySink final : public report::RunSink {
 
 }  // namespace
 
-std::string default_entities_dir() { return TATTLE_DATA_DIR "/entities"; }
+absl::Status load_catalog(enrich::Catalog& catalog, bool no_default, const std::vector<std::string>& extra) {
+  if (!no_default) TATTLE_RETURN_IF_ERROR(catalog.load(TATTLE_DATA_DIR "/entities"));
+  for (const auto& e : extra) TATTLE_RETURN_IF_ERROR(catalog.load(e));
+  return catalog.link();
+}
 
 int run_audit(const AuditOptions& options) {
   core::Diagnostics diag(stderr);

@@ -7,6 +7,10 @@
 #include <string>
 #include <vector>
 
+#include <absl/status/status.h>
+
+#include "enrich/catalog.hpp"
+
 namespace tattle::app {
 
 struct AuditOptions {
@@ -36,7 +40,8 @@ inline constexpr int kExitPolicy = 4;      // the policy was breached (before kE
 
 int run_audit(const AuditOptions& options);
 
-// The bundled entity catalog (data/entities/ of the source tree).
-std::string default_entities_dir();
+// Loads the bundled entity catalog (data/entities/ of the source tree) unless `no_default`,
+// then each of `extra` (files or directories), and links parents.
+absl::Status load_catalog(enrich::Catalog& catalog, bool no_default, const std::vector<std::string>& extra);
 
 }  // namespace tattle::app

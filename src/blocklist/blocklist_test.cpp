@@ -20,40 +20,6 @@ const PublicSuffixes& psl() {
 
 // ---- names ----
 
-TEST(NormalizeHostname, LowerCasesAndDropsTheFinalDot) {
-  EXPECT_EQ(normalize_hostname("Tracker.Example.COM."), "tracker.example.com");
-  EXPECT_EQ(normalize_hostname("a-b.x_y.example.net"), "a-b.x_y.example.net");
-  EXPECT_EQ(normalize_hostname("xn--bcher-kva.example"), "xn--bcher-kva.example");
-  EXPECT_EQ(normalize_hostname("123.example.com"), "123.example.com");
-}
-
-TEST(NormalizeHostname, RejectsWhatIsNotAHostName) {
-  for (const std::string_view bad :
-       {std::string_view(""), std::string_view("."), std::string_view(".."), std::string_view("a..b.com"),
-        std::string_view(".a.com"), std::string_view("a.com.."), std::string_view("exa mple.com"),
-        std::string_view("a.com\naddress=/#/"), std::string_view("a.com\r"), std::string_view("a\tb.com"),
-        std::string_view("\"a.com"), std::string_view("a.com\" always_nxdomain"), std::string_view("a/b.com"),
-        std::string_view("a.com#x"), std::string_view("a;b.com"), std::string_view("a.com^"),
-        std::string_view("||a.com"), std::string_view("a\\046b.com"), std::string_view("a\0b.com", 7),
-        std::string_view("-a.com"), std::string_view("a-.com"), std::string_view("a.-com"),
-        std::string_view("b\xc3\xbc" "cher.de"), std::string_view("a.com:443"), std::string_view("*.a.com"),
-        std::string_view("192.0.2.1"), std::string_view("1.2.3.4."), std::string_view("a@b.com")}) {
-    EXPECT_EQ(normalize_hostname(bad), std::nullopt) << bad;
-  }
-}
-
-TEST(NormalizeHostname, EnforcesLabelAndNameLengths) {
-  const std::string label63(63, 'a');
-  EXPECT_TRUE(normalize_hostname(label63 + ".com"));
-  EXPECT_FALSE(normalize_hostname(std::string(64, 'a') + ".com"));
-  // 63 + 1 + 63 + 1 + 63 + 1 + 61 = 253 characters.
-  const std::string longest = label63 + "." + label63 + "." + label63 + "." + std::string(61, 'b');
-  ASSERT_EQ(longest.size(), 253u);
-  EXPECT_TRUE(normalize_hostname(longest));
-  EXPECT_TRUE(normalize_hostname(longest + "."));
-  EXPECT_FALSE(normalize_hostname(longest + "b"));
-}
-
 TEST(PublicAddress, LeavesOutSpecialPurposeRanges) {
   for (const char* yes : {"8.8.8.8", "93.184.216.34", "172.15.255.255", "172.32.0.0", "100.63.255.255",
                           "100.128.0.0", "223.255.255.255", "2606:4700::1111", "2a00:1450:4001::200e",

@@ -16,18 +16,6 @@ struct psl_ctx_st;
 
 namespace tattle::blocklist {
 
-// RFC 1035 §2.3.4: 255 octets on the wire are 253 characters of text without the final dot.
-inline constexpr std::size_t kMaxNameLength = 253;
-inline constexpr std::size_t kMaxLabelLength = 63;
-
-// `raw` in lower case without one final dot, if it is a host name: labels of 1 to 63 ASCII
-// letters, digits, hyphens and underscores, no hyphen first or last, at most kMaxNameLength in
-// all, the last label not all digits (that is an IPv4 address, not a name). Anything else —
-// spaces, quotes, '/', '#', control bytes, `\DDD` escapes, non-ASCII, empty labels — gives
-// nullopt. Underscores pass: they occur in real names (`_dns.resolver.arpa`) and are inert in
-// every format we write.
-std::optional<std::string> normalize_hostname(std::string_view raw);
-
 // Whether traffic to `a` can be blocked without breaking the local network: false for the
 // special-purpose ranges of the IANA IPv4 and IPv6 registries (RFC 6890 and its updates) —
 // private, shared (CGNAT), loopback, link-local, documentation, benchmarking, multicast,
@@ -44,7 +32,7 @@ class PublicSuffixes {
 
   // True for a suffix under which others register names — `com`, `co.uk`, `github.io`,
   // `s3.amazonaws.com` — and for any name of one label (the list's implicit `*` rule). Blocking
-  // such a name would block every site under it. `name` as normalize_hostname() gives it.
+  // such a name would block every site under it. `name` as enrich::normalize_hostname() gives it.
   [[nodiscard]] bool is_public_suffix(const std::string& name) const;
   // The shortest name under a public suffix that ends `name` (`example.co.uk` for
   // `a.b.example.co.uk`); `name` itself when there is none (it is a public suffix).

@@ -1,5 +1,7 @@
 #include "blocklist/selection.hpp"
 
+#include "enrich/domain_map.hpp"
+
 #include <algorithm>
 
 #include <absl/hash/hash.h>
@@ -49,7 +51,7 @@ bool Filters::matches(const Destination& d) const {
 }
 
 std::optional<std::string> Collector::usable_name(std::string_view raw, bool reduce) {
-  auto name = normalize_hostname(raw);
+  auto name = enrich::normalize_hostname(raw);
   if (!name) {
     invalid_names_.insert(absl::HashOf(raw));
     return std::nullopt;

@@ -62,7 +62,7 @@ struct Blocklist {
 
 // What the Collector left out, each counted once however often it occurred.
 struct LeftOut {
-  std::uint64_t invalid_names = 0;      // not host names (normalize_hostname)
+  std::uint64_t invalid_names = 0;      // not host names (enrich::normalize_hostname)
   std::uint64_t public_suffixes = 0;    // names that are public suffixes, or www. and one
   std::uint64_t invalid_addresses = 0;  // "ip" that is not an address
   std::uint64_t local_addresses = 0;    // not public (is_public_address)

@@ -77,7 +77,11 @@ absl::Status Policy::load(const std::string& path) {
 void Policy::check(const flow::FlowRecord& f) {
   const std::string_view country = f.place != nullptr ? std::string_view(f.place->country) : std::string_view{};
   const std::uint32_t asn = f.place != nullptr ? f.place->asn : 0;
-  const std::vector<std::string> jurisdictions = f.owner != nullptr ? f.owner->jurisdictions() : std::vector<std::string>{};
+  // Built only when a rule asks: this runs for every flow.
+  const bool by_jurisdiction =
+      !deny_.jurisdictions.empty() || !allow_.jurisdictions.empty() || !except_.jurisdictions.empty();
+  const std::vector<std::string> jurisdictions =
+      by_jurisdiction && f.owner != nullptr ? f.owner->jurisdictions() : std::vector<std::string>{};
 
   // Exceptions first: an excepted flow breaches nothing.
   if (owner_or_front_listed(except_.owners, f) != nullptr) return;
@@ -85,10 +89,12 @@ void Policy::check(const flow::FlowRecord& f) {
   if (asn != 0 && std::find(except_.asns.begin(), except_.asns.end(), asn) != except_.asns.end()) return;
   for (const auto t : f.tags)
     if (listed(except_.tags, t)) return;
-  for (const auto& n : f.names) {
-    const std::string c = enrich::canonical_name(n);
-    for (const auto& d : except_.domains)
-      if (under(c, d)) return;
+  if (!except_.domains.empty()) {
+    for (const auto& n : f.names) {
+      const std::string c = enrich::canonical_name(n);
+      for (const auto& d : except_.domains)
+        if (under(c, d)) return;
+    }
   }
   for (const auto& j : except_.jurisdictions)
     if (listed(jurisdictions, j)) return;

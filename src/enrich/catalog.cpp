@@ -19,14 +19,6 @@ bool country_code(const std::string& c) {
          absl::ascii_isupper(static_cast<unsigned char>(c[1]));
 }
 
-// A domain as the catalog may hold it: labels of letters, digits, '-' and '_'.
-bool plausible_domain(const std::string& d) {
-  if (d.empty() || d.size() > 253 || d.front() == '.' || d.find("..") != std::string::npos) return false;
-  return std::all_of(d.begin(), d.end(), [](char c) {
-    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-  });
-}
-
 }  // namespace
 
 absl::Status Catalog::load(const std::string& path) {
@@ -91,11 +83,10 @@ absl::Status Catalog::load_file(const std::string& path) {
       std::vector<std::string> domains;
       if (got = f.strings(k, domains); !got.ok()) return got.status();
       for (const auto& d : domains) {
-        const std::string c = canonical_name(d);
-        if (!plausible_domain(c))
-          return absl::InvalidArgumentError(fmt::format("{}{}: \"{}\" is not a domain name", f.where(k), k, d));
-        domains_.at(c) = Match{&owner, front};
-        list_out->push_back(c);
+        auto c = normalize_hostname(d);
+        if (!c) return absl::InvalidArgumentError(fmt::format("{}{}: \"{}\" is not a domain name", f.where(k), k, d));
+        domains_.at(*c) = Match{&owner, front};
+        list_out->push_back(std::move(*c));
       }
     }
     for (const auto& [k, list_out, front] : {std::tuple{"asns", &entry.asns, false},

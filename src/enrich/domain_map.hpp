@@ -3,6 +3,7 @@
 // grow with the size of the catalog or of the lists.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,19 @@ namespace tattle::enrich {
 
 // Lower-case, without a trailing dot: the form keys are stored and looked up in.
 std::string canonical_name(std::string_view name);
+
+// RFC 1035 §2.3.4: 255 octets on the wire are 253 characters of text without the final dot.
+inline constexpr std::size_t kMaxNameLength = 253;
+inline constexpr std::size_t kMaxLabelLength = 63;
+
+// `raw` in lower case without one final dot, if it is a host name: labels of 1 to 63 ASCII
+// letters, digits, hyphens and underscores, no hyphen first or last, at most kMaxNameLength in
+// all, the last label not all digits (that is an IPv4 address, not a name). Anything else —
+// spaces, quotes, '/', '#', control bytes, `\DDD` escapes, non-ASCII, empty labels — gives
+// nullopt. Underscores pass: they occur in real names (`_dns.resolver.arpa`) and are inert in
+// every format we write.
+std::optional<std::string> normalize_hostname(std::string_view raw);
+
 
 template <class V>
 class DomainMap {

@@ -16,13 +16,12 @@ namespace {
 
 std::string_view std_view(absl::string_view v) { return {v.data(), v.size()}; }
 
-bool domain_chars(std::string_view d) {
-  if (d.empty() || d.size() > 253 || d.find('.') == std::string_view::npos || d.front() == '.' ||
-      d.find("..") != std::string_view::npos)
-    return false;
-  return std::all_of(d.begin(), d.end(), [](char c) {
-    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-  });
+// A whole-domain rule's domain: a host name with at least two labels (a list's "localhost" or
+// "local" names no one's servers).
+std::string domain_of(std::string_view text) {
+  auto name = normalize_hostname(text);
+  if (!name || name->find('.') == std::string::npos || *name == "localhost.localdomain") return {};
+  return std::move(*name);
 }
 
 }  // namespace
@@ -40,7 +39,7 @@ std::string list_line_domain(std::string_view text, bool& rule) {
     const absl::string_view rest = line.substr(caret + 1);
     if (!rest.empty() && rest[0] != '$') return {};
     line = line.substr(0, caret);
-    return domain_chars(std_view(line)) ? canonical_name(std_view(line)) : std::string{};
+    return domain_of(std_view(line));
   }
   // Hosts: "ADDRESS name [name ...]" (the first name counts); else a plain domain.
   std::vector<absl::string_view> fields = absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
@@ -52,9 +51,7 @@ std::string list_line_domain(std::string_view text, bool& rule) {
   } else if (fields.size() > 1 && fields[1][0] != '#') {
     return {};
   }
-  std::string d = canonical_name(std_view(name));
-  if (d == "localhost" || d == "localhost.localdomain" || d == "local" || d == "broadcasthost") return {};
-  return domain_chars(d) ? d : std::string{};
+  return domain_of(std_view(name));
 }
 
 void TagLists::add(const std::string& tag, const std::string& domain) {
