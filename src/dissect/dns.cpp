@@ -1,6 +1,8 @@
 #include "dissect/dns.hpp"
 
 #include <algorithm>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include <absl/container/inlined_vector.h>
@@ -29,10 +31,34 @@ namespace {
 constexpr std::size_t kMaxPending = 32;
 constexpr std::size_t kTcpLengthPrefix = 2;
 
+// What the DNS dissectors of one table share: where transactions go, and the one message every
+// message is read into (so reading allocates nothing once it has held the largest).
+struct DnsShared {
+  DnsSink& sink;
+  core::Counters<DnsCounter>& counters;
+  DnsMessage message;
+};
+
+// A query waiting for its response: what a transaction needs of it, owned (the message it came
+// in is read over by the next one).
+struct PendingQuery {
+  core::Timestamp time;
+  std::uint16_t id = 0;
+  std::uint16_t qtype = 0;
+  bool from_client = true;
+  std::string qname;
+  struct Question {
+    std::string name;
+    std::uint16_t type = 0;
+    std::uint16_t qclass = 0;
+  };
+  std::vector<Question> more;  // the questions after the first (mDNS asks several at once)
+};
+
 class DnsDissector final : public flow::Dissector {
  public:
-  DnsDissector(const flow::FlowContext& flow, DnsSink& sink, core::Counters<DnsCounter>& counters)
-      : flow_(flow), sink_(sink), counters_(counters) {}
+  DnsDissector(const flow::FlowContext& flow, DnsShared& shared)
+      : shared_(shared), flow_id_(flow.id), client_(flow.client), server_(flow.server), ip_proto_(flow.ip_proto) {}
 
   flow::Progress on_datagram(flow::Direction dir, core::Timestamp ts, core::Bytes payload) override {
     on_message(dir, ts, payload);
@@ -57,79 +83,100 @@ class DnsDissector final : public flow::Dissector {
   flow::Progress on_gap(flow::Direction, std::uint64_t) override { return flow::Progress::reject(); }
 
   void on_close() override {
-    for (auto& q : pending_) {
-      ++counters_[DnsCounter::kUnanswered];
-      emit(q);
+    for (const auto& q : pending_) {
+      ++shared_.counters[DnsCounter::kUnanswered];
+      emit_unanswered(q);
     }
     pending_.clear();
   }
 
  private:
   void on_message(flow::Direction dir, core::Timestamp ts, core::Bytes payload) {
-    ++counters_[DnsCounter::kMessages];
-    DnsMessage m;
+    auto& counters = shared_.counters;
+    ++counters[DnsCounter::kMessages];
+    DnsMessage& m = shared_.message;
     std::size_t error_offset = 0;
     if (!parse_dns(payload, m, error_offset)) {
-      ++counters_[DnsCounter::kMalformed];
+      ++counters[DnsCounter::kMalformed];
       return;
     }
-    counters_[DnsCounter::kDroppedRecords] += m.dropped_records;
+    counters[DnsCounter::kDroppedRecords] += m.dropped_records;
     const bool from_client = dir == flow::Direction::kFromClient;
-    const core::Endpoint& sender = from_client ? flow_.client : flow_.server;
-    const core::Endpoint& receiver = from_client ? flow_.server : flow_.client;
-    DnsTransaction t;
-    t.flow_id = flow_.id;
-    t.ip_proto = flow_.ip_proto;
-    t.id = m.id;
-    if (!m.questions.empty()) {
-      t.qname = std::move(m.questions.front().name);
-      t.qtype = m.questions.front().type;
-      t.more_questions.assign(std::make_move_iterator(m.questions.begin() + 1),
-                              std::make_move_iterator(m.questions.end()));
-    }
+    const std::string_view qname = m.questions.empty() ? std::string_view() : m.questions.front().name;
+    const std::uint16_t qtype = m.questions.empty() ? 0 : m.questions.front().type;
     if (!m.response) {
-      t.time = ts;
-      t.client = sender;
-      t.server = receiver;
       if (pending_.size() == kMaxPending) {
-        ++counters_[DnsCounter::kPendingDropped];
-        ++counters_[DnsCounter::kUnanswered];
-        emit(pending_.front());
+        ++counters[DnsCounter::kPendingDropped];
+        ++counters[DnsCounter::kUnanswered];
+        emit_unanswered(pending_.front());
         pending_.erase(pending_.begin());
       }
-      pending_.push_back(std::move(t));
+      PendingQuery& q = pending_.emplace_back();
+      q.time = ts;
+      q.id = m.id;
+      q.qtype = qtype;
+      q.from_client = from_client;
+      q.qname = qname;
+      for (std::size_t i = 1; i < m.questions.size(); ++i)
+        q.more.push_back({std::string(m.questions[i].name), m.questions[i].type, m.questions[i].qclass});
       return;
     }
+    DnsTransaction t = transaction(!from_client);
+    t.id = m.id;
+    t.qname = qname;
+    t.qtype = qtype;
+    if (m.questions.size() > 1) t.more_questions = std::span(m.questions).subspan(1);
     // A retransmitted query has the same ID and question: the response answers the first one.
-    const auto match = std::find_if(pending_.begin(), pending_.end(), [&](const DnsTransaction& q) {
-      return q.id == m.id && q.qtype == t.qtype && q.qname == t.qname && q.client == receiver;
+    const auto match = std::find_if(pending_.begin(), pending_.end(), [&](const PendingQuery& q) {
+      return q.id == m.id && q.qtype == qtype && q.qname == qname && q.from_client != from_client;
     });
     if (match != pending_.end()) {
       t.time = match->time;
       pending_.erase(match);
     } else {
-      ++counters_[DnsCounter::kUnsolicited];
+      ++counters[DnsCounter::kUnsolicited];
       t.time = ts;
     }
     t.response_time = ts;
-    t.client = receiver;
-    t.server = sender;
     t.answered = true;
     t.rcode = m.rcode;
-    t.answers = std::move(m.answers);
+    t.answers = m.answers;
+    emit(t);
+  }
+
+  // A transaction of this flow whose query came from the flow's client (or from its server).
+  DnsTransaction transaction(bool client_asked) const {
+    DnsTransaction t;
+    t.flow_id = flow_id_;
+    t.ip_proto = ip_proto_;
+    t.client = client_asked ? client_ : server_;
+    t.server = client_asked ? server_ : client_;
+    return t;
+  }
+
+  void emit_unanswered(const PendingQuery& q) {
+    DnsTransaction t = transaction(q.from_client);
+    t.time = q.time;
+    t.id = q.id;
+    t.qname = q.qname;
+    t.qtype = q.qtype;
+    std::vector<DnsQuestion> more;
+    for (const auto& o : q.more) more.push_back({o.name, o.type, o.qclass});
+    t.more_questions = more;
     emit(t);
   }
 
   void emit(const DnsTransaction& t) {
-    ++counters_[DnsCounter::kTransactions];
-    sink_.on_dns(t);
+    ++shared_.counters[DnsCounter::kTransactions];
+    shared_.sink.on_dns(t);
   }
 
-  flow::FlowContext flow_;
-  DnsSink& sink_;
-  core::Counters<DnsCounter>& counters_;
+  DnsShared& shared_;
+  std::uint64_t flow_id_;
+  core::Endpoint client_, server_;
+  std::uint8_t ip_proto_;
   // Oldest first. Mostly one query waits for its answer: kept inline, no allocation per flow.
-  absl::InlinedVector<DnsTransaction, 1> pending_;
+  absl::InlinedVector<PendingQuery, 1> pending_;
 };
 
 bool dns_port(std::uint16_t p) { return p == kDnsPort || p == kMdnsPort; }
@@ -137,10 +184,11 @@ bool dns_port(std::uint16_t p) { return p == kDnsPort || p == kMdnsPort; }
 }  // namespace
 
 void add_dns(flow::DissectorTable& table, DnsSink& sink, core::Counters<DnsCounter>& counters) {
-  table.add([&sink, &counters](const flow::FlowContext& flow) -> std::unique_ptr<flow::Dissector> {
+  auto shared = std::make_shared<DnsShared>(DnsShared{sink, counters, {}});
+  table.add([shared](const flow::FlowContext& flow) -> std::unique_ptr<flow::Dissector> {
     const bool transport = flow.ip_proto == decode::ip_proto::kUdp || flow.ip_proto == decode::ip_proto::kTcp;
     if (!transport || !(dns_port(flow.server.port) || dns_port(flow.client.port))) return nullptr;
-    return std::make_unique<DnsDissector>(flow, sink, counters);
+    return std::make_unique<DnsDissector>(flow, *shared);
   });
 }
 

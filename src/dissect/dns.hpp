@@ -5,9 +5,8 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
+#include <span>
 #include <string_view>
-#include <vector>
 
 #include "core/counter.hpp"
 #include "dissect/dns_message.hpp"
@@ -27,6 +26,8 @@ enum class DnsCounter {
 };
 std::string_view counter_name(DnsCounter c);
 
+// A query and its response, as handed to a DnsSink: a view, valid only during the call (names
+// and records point into the message just read, or into the waiting query).
 struct DnsTransaction {
   std::uint64_t flow_id = 0;
   std::uint8_t ip_proto = 0;
@@ -34,12 +35,12 @@ struct DnsTransaction {
   core::Timestamp response_time;  // when `answered`
   core::Endpoint client, server;  // who asked and who answered (or was asked)
   std::uint16_t id = 0;
-  std::string qname;  // the first question's; "" when the message had none
+  std::string_view qname;  // the first question's; "" when the message had none
   std::uint16_t qtype = 0;
-  std::vector<DnsQuestion> more_questions;  // after the first (mDNS asks several at once)
+  std::span<const DnsQuestion> more_questions;  // after the first (mDNS asks several at once)
   bool answered = false;
   std::uint8_t rcode = 0;  // when `answered`
-  std::vector<DnsAnswer> answers;
+  std::span<const DnsAnswer> answers;
 };
 
 // Receives transactions; called on the thread of the flow's table.
@@ -53,7 +54,8 @@ inline constexpr std::uint16_t kDnsPort = 53;
 inline constexpr std::uint16_t kMdnsPort = 5353;
 
 // Adds the DNS dissector to `table` for UDP and TCP flows with either port; `sink` and
-// `counters` must outlive the flows that use it.
+// `counters` must outlive the flows that use it. The table's DNS dissectors share one message
+// to read into, so they must all run on one thread (as a flow table's do).
 void add_dns(flow::DissectorTable& table, DnsSink& sink, core::Counters<DnsCounter>& counters);
 
 }  // namespace tattle::dissect

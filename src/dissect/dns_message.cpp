@@ -1,12 +1,15 @@
 #include "dissect/dns_message.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include <fmt/format.h>
 
 namespace tattle::dissect {
 
-std::string dns_type_name(std::uint16_t type) {
+namespace {
+
+std::string_view mnemonic(std::uint16_t type) {
   switch (type) {
     case dns_type::kA: return "A";
     case dns_type::kNs: return "NS";
@@ -21,8 +24,17 @@ std::string dns_type_name(std::uint16_t type) {
     case dns_type::kSvcb: return "SVCB";
     case dns_type::kHttps: return "HTTPS";
     case 255: return "ANY";
-    default: return fmt::format("TYPE{}", type);
+    default: return {};
   }
+}
+
+}  // namespace
+
+core::FixedText<10> dns_type_name(std::uint16_t type) {
+  core::FixedText<10> out;
+  const std::string_view m = mnemonic(type);
+  out.finish(m.empty() ? fmt::format_to(out.begin(), "TYPE{}", type) : std::copy(m.begin(), m.end(), out.begin()));
+  return out;
 }
 
 namespace {
@@ -32,32 +44,38 @@ constexpr std::size_t kMaxNameWire = 255;  // RFC 1035 §2.3.4
 // pointers from costing more than a few hundred steps per name.
 constexpr int kMaxJumps = 64;
 
-bool plain_label_byte(std::uint8_t c) { return c > 0x20 && c < 0x7f && c != '.' && c != '\\'; }
+// Label bytes written as they are; the others as \\DDD (RFC 1035 §5.1).
+constexpr auto kPlainLabelByte = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x21; c < 0x7f; ++c) t[static_cast<std::size_t>(c)] = c != '.' && c != '\\';
+  return t;
+}();
 
-void append_label(std::string& out, core::Bytes label) {
-  // Nearly every label is plain: copied in one go.
-  if (std::all_of(label.begin(), label.end(), plain_label_byte)) {
-    out.append(reinterpret_cast<const char*>(label.data()), label.size());
-    return;
-  }
+char* write_label(char* out, core::Bytes label) {
   for (const std::uint8_t c : label) {
-    if (plain_label_byte(c)) {
-      out.push_back(static_cast<char>(c));
+    if (kPlainLabelByte[c]) {
+      *out++ = static_cast<char>(c);
     } else {
-      out.push_back('\\');
-      out.push_back(static_cast<char>('0' + c / 100));
-      out.push_back(static_cast<char>('0' + c / 10 % 10));
-      out.push_back(static_cast<char>('0' + c % 10));
+      *out++ = '\\';
+      *out++ = static_cast<char>('0' + c / 100);
+      *out++ = static_cast<char>('0' + c / 10 % 10);
+      *out++ = static_cast<char>('0' + c % 10);
     }
   }
+  return out;
 }
 
-// Reads the name at `pos` in `msg` into `out`; `pos` moves past it (past its first pointer when
-// it is compressed). Every pointer must point before the labels that led to it, so the walk
-// always ends.
-bool read_name(core::Bytes msg, std::size_t& pos, std::string& out) {
-  out.clear();
+// Reads the name at `pos` in `msg`, writing its text after the message's text so far and viewing
+// it in `name`; `pos` moves past it (past its first pointer when it is compressed). Every pointer
+// must point before the labels that led to it, so the walk always ends. On failure nothing of
+// the name is kept.
+bool read_name(core::Bytes msg, std::size_t& pos, DnsMessage& out, std::string_view& name) {
+  // The capacity holds every name a message keeps (see DnsMessage::text); checked all the same.
+  if (DnsMessage::kTextCapacity - out.text_used < DnsMessage::kMaxNameText) return false;
+  char* const start = out.text.get() + out.text_used;
+  char* w = start;
   std::size_t p = pos;
+  std::size_t next = pos;   // where reading goes on after the name
   std::size_t segment = p;  // where the labels being read started
   std::size_t wire = 1;     // the root label
   bool jumped = false;
@@ -68,35 +86,36 @@ bool read_name(core::Bytes msg, std::size_t& pos, std::string& out) {
       if (p + 1 >= msg.size() || ++jumps > kMaxJumps) return false;
       const std::size_t target = static_cast<std::size_t>(len & 0x3f) << 8 | msg[p + 1];
       if (target >= segment) return false;
-      if (!jumped) pos = p + 2;
+      if (!jumped) next = p + 2;
       jumped = true;
       p = segment = target;
       continue;
     }
     if ((len & 0xc0) != 0) return false;  // extended and reserved label types (RFC 6891 §5)
-    if (len == 0) {
-      if (!jumped) pos = p + 1;
-      break;
-    }
+    if (len == 0) break;
     wire += 1u + len;
     if (wire > kMaxNameWire || p + 1 + len > msg.size()) return false;
-    if (!out.empty()) out.push_back('.');
-    append_label(out, msg.subspan(p + 1, len));
+    if (w != start) *w++ = '.';
+    w = write_label(w, msg.subspan(p + 1, len));
     p += 1u + len;
   }
-  if (out.empty()) out.push_back('.');
+  if (!jumped) next = p + 1;
+  if (w == start) *w++ = '.';
+  pos = next;
+  name = std::string_view(start, static_cast<std::size_t>(w - start));
+  out.text_used += name.size();
   return true;
 }
 
-bool read_name(core::Bytes msg, core::ByteReader& r, std::string& out) {
+bool read_name(core::Bytes msg, core::ByteReader& r, DnsMessage& out, std::string_view& name) {
   std::size_t pos = r.offset();
-  if (!read_name(msg, pos, out)) return false;
+  if (!read_name(msg, pos, out, name)) return false;
   return r.skip(pos - r.offset());
 }
 
 // Fills a record's target and addresses from its data; false when the data is not what the
 // type says it is (the record is then kept with its type alone).
-bool read_rdata(core::Bytes msg, std::size_t at, core::Bytes rdata, DnsAnswer& a) {
+bool read_rdata(core::Bytes msg, std::size_t at, core::Bytes rdata, DnsMessage& out, DnsAnswer& a) {
   core::ByteReader r(rdata);
   switch (a.type) {
     case dns_type::kA:
@@ -112,17 +131,17 @@ bool read_rdata(core::Bytes msg, std::size_t at, core::Bytes rdata, DnsAnswer& a
     case dns_type::kNs: {
       // Compressed names point into the whole message, so they are read from there.
       std::size_t pos = at;
-      return read_name(msg.first(at + rdata.size()), pos, a.target);
+      return read_name(msg.first(at + rdata.size()), pos, out, a.target);
     }
     case dns_type::kMx: {
       std::size_t pos = at + 2;
-      return rdata.size() > 2 && read_name(msg.first(at + rdata.size()), pos, a.target);
+      return rdata.size() > 2 && read_name(msg.first(at + rdata.size()), pos, out, a.target);
     }
     case dns_type::kSvcb:
     case dns_type::kHttps: {
       r.u16be();  // SvcPriority
       std::size_t pos = at + 2;
-      if (!r.ok() || !read_name(msg.first(at + rdata.size()), pos, a.target)) return false;
+      if (!r.ok() || !read_name(msg.first(at + rdata.size()), pos, out, a.target)) return false;
       r.skip(pos - at - 2);
       while (r.ok() && r.remaining() > 0) {
         const std::uint16_t key = r.u16be();
@@ -145,7 +164,11 @@ bool read_rdata(core::Bytes msg, std::size_t at, core::Bytes rdata, DnsAnswer& a
 }  // namespace
 
 bool parse_dns(core::Bytes message, DnsMessage& out, std::size_t& error_offset) {
-  out = DnsMessage{};
+  out.questions.clear();
+  out.answers.clear();
+  out.dropped_records = 0;
+  out.text_used = 0;
+  if (!out.text) out.text = std::make_unique_for_overwrite<char[]>(DnsMessage::kTextCapacity);
   core::ByteReader r(message);
   out.id = r.u16be();
   const std::uint16_t flags = r.u16be();
@@ -169,7 +192,7 @@ bool parse_dns(core::Bytes message, DnsMessage& out, std::size_t& error_offset) 
   }
   for (std::uint16_t i = 0; i < qdcount; ++i) {
     DnsQuestion q;
-    if (!read_name(message, r, q.name)) {
+    if (!read_name(message, r, out, q.name)) {
       error_offset = r.offset();
       return false;
     }
@@ -179,10 +202,10 @@ bool parse_dns(core::Bytes message, DnsMessage& out, std::size_t& error_offset) 
       error_offset = message.size();
       return false;
     }
-    out.questions.push_back(std::move(q));
+    out.questions.push_back(q);
   }
-  // One allocation for the section, bounded by what the rest of the message could hold (a
-  // record takes at least 11 bytes), not by what its header claims.
+  // Room for the section, bounded by what the rest of the message could hold (a record takes at
+  // least 11 bytes), not by what its header claims; kept for the messages after this one.
   out.answers.reserve(std::min<std::size_t>({ancount, DnsMessage::kMaxRecords, r.remaining() / 11}));
   for (std::uint16_t i = 0; i < ancount; ++i) {
     if (out.answers.size() == DnsMessage::kMaxRecords) {
@@ -190,7 +213,7 @@ bool parse_dns(core::Bytes message, DnsMessage& out, std::size_t& error_offset) 
       break;
     }
     DnsAnswer a;
-    if (!read_name(message, r, a.name)) {
+    if (!read_name(message, r, out, a.name)) {
       out.dropped_records += ancount - i;
       break;
     }
@@ -204,8 +227,8 @@ bool parse_dns(core::Bytes message, DnsMessage& out, std::size_t& error_offset) 
       out.dropped_records += ancount - i;
       break;
     }
-    if (!read_rdata(message, at, rdata, a)) {
-      a.target.clear();
+    if (!read_rdata(message, at, rdata, out, a)) {
+      a.target = {};
       a.addresses.clear();
     }
     out.answers.push_back(std::move(a));

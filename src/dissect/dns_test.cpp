@@ -157,9 +157,76 @@ TEST(DnsMessage, ReadsHttpsAddressHints) {
   EXPECT_EQ(out.answers[0].target, ".");
 }
 
+// A message of `questions` questions and as many CNAME answers, every name as long as the wire
+// allows and every byte of it written as \DDD: the most name text a message can ask for.
+Msg longest_names(unsigned questions, unsigned answers) {
+  Msg name;
+  for (int label = 0; label < 4; ++label) {
+    const int len = label < 3 ? 63 : 61;  // 4 + 63 * 3 + 61 + 1 = 255 bytes on the wire
+    name.push_back(static_cast<std::uint8_t>(len));
+    for (int i = 0; i < len; ++i) name.push_back(0x01);
+  }
+  name.push_back(0);
+  Msg m = header(9, 0x8180, questions, answers);
+  for (unsigned i = 0; i < questions; ++i) {
+    m.insert(m.end(), name.begin(), name.end());
+    put16(m, dns_type::kA);
+    put16(m, 1);
+  }
+  for (unsigned i = 0; i < answers; ++i) {
+    m.insert(m.end(), name.begin(), name.end());
+    put_rr(m, dns_type::kCname, 60, name);
+  }
+  return m;
+}
+
+TEST(DnsMessage, HoldsTheMostNameTextAMessageCanAskForAndOnlyTheLatestMessage) {
+  DnsMessage out;
+  std::size_t err = 0;
+  const Msg big = longest_names(DnsMessage::kMaxRecords, DnsMessage::kMaxRecords);
+  ASSERT_TRUE(parse_dns(big, out, err));
+  const char* text = out.text.get();
+  EXPECT_LE(out.text_used, DnsMessage::kTextCapacity);
+  ASSERT_EQ(out.questions.size(), DnsMessage::kMaxRecords);
+  ASSERT_EQ(out.answers.size(), DnsMessage::kMaxRecords);
+  // 4 + 63 * 3 + 61 bytes of \001, and three dots.
+  EXPECT_EQ(out.answers.back().target.size(), 4u * 250 + 3);
+  EXPECT_EQ(out.questions.front().name.substr(0, 8), "\\001\\001");
+  EXPECT_EQ(out.answers.back().target, out.questions.front().name);
+
+  ASSERT_TRUE(parse_dns(cname_response(), out, err));
+  EXPECT_EQ(out.text.get(), text);  // read into again, not allocated anew
+  ASSERT_EQ(out.questions.size(), 1u);
+  EXPECT_EQ(out.questions[0].name, "www.example.com");
+  ASSERT_EQ(out.answers.size(), 2u);
+  EXPECT_EQ(out.answers[0].target, "edge.cdn.net");
+  EXPECT_EQ(out.dropped_records, 0u);
+
+  // Past kMaxRecords answers the rest are counted, not read.
+  ASSERT_TRUE(parse_dns(longest_names(1, DnsMessage::kMaxRecords + 3), out, err));
+  EXPECT_EQ(out.answers.size(), DnsMessage::kMaxRecords);
+  EXPECT_EQ(out.dropped_records, 3u);
+  EXPECT_EQ(out.answers.front().target, out.questions.front().name);
+}
+
+// What a test looks at of a transaction, copied: the transaction itself is a view for the call.
+struct Seen {
+  core::Timestamp time, response_time;
+  core::Endpoint client;
+  std::string qname;
+  bool answered = false;
+  std::vector<std::string> answer_names;
+  std::vector<std::string> more_questions;
+};
+
 struct Collect : DnsSink {
-  std::vector<DnsTransaction> got;
-  void on_dns(const DnsTransaction& t) override { got.push_back(t); }
+  std::vector<Seen> got;
+  void on_dns(const DnsTransaction& t) override {
+    Seen s{t.time, t.response_time, t.client, std::string(t.qname), t.answered, {}, {}};
+    for (const auto& a : t.answers) s.answer_names.emplace_back(a.name);
+    for (const auto& q : t.more_questions) s.more_questions.emplace_back(q.name);
+    got.push_back(std::move(s));
+  }
 };
 
 // A dissector table with DNS in it, and what the dissectors hand on.
@@ -202,13 +269,13 @@ TEST_F(DnsDissector, MatchesQueryAndResponseOverUdp) {
   d->on_datagram(flow::Direction::kFromServer, core::Timestamp{5000}, response);
   d->on_close();
   ASSERT_EQ(sink.got.size(), 1u);
-  const DnsTransaction& t = sink.got[0];
+  const Seen& t = sink.got[0];
   EXPECT_EQ(t.time.ns, 1000);
   EXPECT_EQ(t.response_time.ns, 5000);
   EXPECT_EQ(t.qname, "www.example.com");
   EXPECT_TRUE(t.answered);
   EXPECT_EQ(core::to_string(t.client), "10.0.0.1:40000");
-  EXPECT_EQ(t.answers.size(), 2u);
+  EXPECT_EQ(t.answer_names, (std::vector<std::string>{"www.example.com", "edge.cdn.net"}));
   EXPECT_EQ(counters[DnsCounter::kUnanswered], 0u);
 }
 
@@ -243,6 +310,43 @@ TEST_F(DnsDissector, ReportsUnansweredQueriesAndIgnoresOtherPorts) {
   EXPECT_FALSE(sink.got[0].answered);
   EXPECT_EQ(counters[DnsCounter::kUnanswered], 1u);
   EXPECT_EQ(counters[DnsCounter::kMalformed], 1u);
+}
+
+TEST_F(DnsDissector, UnansweredQueryKeepsItsQuestionsAfterLaterMessages) {
+  auto d = table.choose(context(decode::ip_proto::kUdp));
+  // An mDNS-style query of three questions, then other messages read over the shared message.
+  Msg q = header(0, 0x0000, 3, 0);
+  for (const char* n : {"_airplay._tcp.local", "_raop._tcp.local", "_googlecast._tcp.local"}) {
+    put_name(q, n);
+    put16(q, dns_type::kPtr);
+    put16(q, 1);
+  }
+  d->on_datagram(flow::Direction::kFromClient, core::Timestamp{1}, q);
+  d->on_datagram(flow::Direction::kFromServer, core::Timestamp{2}, cname_response());
+  d->on_close();
+  ASSERT_EQ(sink.got.size(), 2u);
+  EXPECT_EQ(sink.got[0].qname, "www.example.com");  // the unsolicited response, first
+  EXPECT_EQ(sink.got[1].qname, "_airplay._tcp.local");
+  EXPECT_FALSE(sink.got[1].answered);
+  EXPECT_EQ(sink.got[1].more_questions, (std::vector<std::string>{"_raop._tcp.local", "_googlecast._tcp.local"}));
+}
+
+TEST_F(DnsDissector, TooManyWaitingQueriesGiveUpTheOldestWithItsOwnName) {
+  auto d = table.choose(context(decode::ip_proto::kUdp));
+  for (unsigned i = 0; i <= 32; ++i) {  // one more than a flow keeps waiting
+    Msg q = header(i, 0x0100, 1, 0);
+    put_name(q, "host" + std::to_string(i) + ".example.org");
+    put16(q, dns_type::kA);
+    put16(q, 1);
+    d->on_datagram(flow::Direction::kFromClient, core::Timestamp{i}, q);
+  }
+  ASSERT_EQ(sink.got.size(), 1u);
+  EXPECT_EQ(sink.got[0].qname, "host0.example.org");
+  EXPECT_EQ(counters[DnsCounter::kPendingDropped], 1u);
+  d->on_close();
+  ASSERT_EQ(sink.got.size(), 33u);
+  EXPECT_EQ(sink.got[1].qname, "host1.example.org");
+  EXPECT_EQ(sink.got[32].qname, "host32.example.org");
 }
 
 }  // namespace

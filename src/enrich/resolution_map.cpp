@@ -10,29 +10,31 @@ namespace tattle::enrich {
 namespace {
 
 // Names compare case-insensitively (RFC 4343); the chain keeps them as the answer spelled them.
-bool same_name(const std::string& a, const std::string& b) { return absl::EqualsIgnoreCase(a, b); }
+// (Debian's abseil has a string_view of its own.)
+bool same_name(std::string_view a, std::string_view b) {
+  return absl::EqualsIgnoreCase(absl::string_view(a.data(), a.size()), absl::string_view(b.data(), b.size()));
+}
 
 // The chain from the question to `owner` through the response's CNAMEs, or just `owner` when
-// the CNAMEs do not lead there (the response answered something else too). Pointers into the
+// the CNAMEs do not lead there (the response answered something else too). Views into the
 // transaction: a chain is copied only when it is not the one the map already holds.
-using ChainRefs = absl::InlinedVector<const std::string*, ResolutionMap::kMaxChain>;
+using ChainRefs = absl::InlinedVector<std::string_view, ResolutionMap::kMaxChain>;
 
-ChainRefs chain_to(const dissect::DnsTransaction& t, const std::string& owner) {
-  ChainRefs chain{&t.qname};
-  while (!same_name(*chain.back(), owner) && chain.size() < ResolutionMap::kMaxChain) {
+ChainRefs chain_to(const dissect::DnsTransaction& t, std::string_view owner) {
+  ChainRefs chain{t.qname};
+  while (!same_name(chain.back(), owner) && chain.size() < ResolutionMap::kMaxChain) {
     const auto next = std::find_if(t.answers.begin(), t.answers.end(), [&](const dissect::DnsAnswer& a) {
-      return a.type == dissect::dns_type::kCname && same_name(a.name, *chain.back());
+      return a.type == dissect::dns_type::kCname && same_name(a.name, chain.back());
     });
-    if (next == t.answers.end() || next->target.empty()) return ChainRefs{&owner};
-    chain.push_back(&next->target);
+    if (next == t.answers.end() || next->target.empty()) return ChainRefs{owner};
+    chain.push_back(next->target);
   }
-  if (!same_name(*chain.back(), owner)) return ChainRefs{&owner};
+  if (!same_name(chain.back(), owner)) return ChainRefs{owner};
   return chain;
 }
 
 bool same_chain(const NameChain& held, const ChainRefs& refs) {
-  return held.size() == refs.size() &&
-         std::equal(held.begin(), held.end(), refs.begin(), [](const std::string& a, const std::string* b) { return a == *b; });
+  return held.size() == refs.size() && std::equal(held.begin(), held.end(), refs.begin());
 }
 
 }  // namespace
@@ -43,7 +45,8 @@ void ResolutionMap::add(const dissect::DnsTransaction& t) {
   // give a client the same chain for the same address again (the common case: no copy at all).
   ChainRefs refs;
   std::shared_ptr<const NameChain> chain;
-  const std::string* chain_owner = nullptr;
+  const std::string_view* chain_owner = nullptr;
+  const std::lock_guard lock(mutex_);
   for (const auto& a : t.answers) {
     if (a.addresses.empty()) continue;
     if (chain_owner == nullptr || !same_name(*chain_owner, a.name)) {
@@ -51,7 +54,6 @@ void ResolutionMap::add(const dissect::DnsTransaction& t) {
       chain.reset();
       chain_owner = &a.name;
     }
-    const std::lock_guard lock(mutex_);
     for (const auto& addr : a.addresses) {
       const Key key{t.client.addr, addr};
       auto it = resolved_.find(key);
@@ -63,6 +65,10 @@ void ResolutionMap::add(const dissect::DnsTransaction& t) {
         it = resolved_.try_emplace(key).first;
       }
       auto& list = it->second;
+      // The same chain again, after the latest: every lookup would answer as it does now.
+      // Not recording it keeps an older resolution that a full list would have pushed out.
+      const bool latest = list.empty() || !(t.response_time < list.back().time);
+      if (latest && !list.empty() && same_chain(*list.back().chain, refs)) continue;
       std::shared_ptr<const NameChain> held;
       if (!list.empty() && same_chain(*list.back().chain, refs)) {
         held = list.back().chain;
@@ -70,7 +76,7 @@ void ResolutionMap::add(const dissect::DnsTransaction& t) {
         if (chain == nullptr) {
           NameChain names;
           names.reserve(refs.size());
-          for (const auto* n : refs) names.push_back(*n);
+          for (const auto n : refs) names.emplace_back(n);
           chain = std::make_shared<const NameChain>(std::move(names));
         }
         held = chain;

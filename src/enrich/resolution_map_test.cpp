@@ -9,15 +9,21 @@ namespace {
 
 using core::IpAddress;
 
-dissect::DnsTransaction answer(const char* client, std::int64_t at, const char* qname,
-                               std::vector<dissect::DnsAnswer> answers) {
+// A transaction with the records it views.
+struct Answered {
+  std::vector<dissect::DnsAnswer> records;
   dissect::DnsTransaction t;
-  t.client = core::Endpoint{IpAddress::parse(client), 5000};
-  t.time = t.response_time = core::Timestamp{at};
-  t.qname = qname;
-  t.answered = true;
-  t.answers = std::move(answers);
-  return t;
+  operator const dissect::DnsTransaction&() const { return t; }  // NOLINT: a test's shorthand
+};
+
+Answered answer(const char* client, std::int64_t at, const char* qname, std::vector<dissect::DnsAnswer> records) {
+  Answered a{std::move(records), {}};
+  a.t.client = core::Endpoint{IpAddress::parse(client), 5000};
+  a.t.time = a.t.response_time = core::Timestamp{at};
+  a.t.qname = qname;
+  a.t.answered = true;
+  a.t.answers = a.records;
+  return a;
 }
 
 dissect::DnsAnswer a_record(const char* owner, const char* addr) {
@@ -69,10 +75,23 @@ TEST(ResolutionMap, FollowsTheCnameChainAndFallsBackToKnownNames) {
   EXPECT_EQ(known->front(), "nrb.example");
 }
 
+TEST(ResolutionMap, RepeatedAnswersDoNotPushOutAnOlderName) {
+  ResolutionMap map;
+  map.add(answer("10.0.0.1", 100, "old.example", {a_record("old.example", "192.0.2.80")}));
+  // The same answer again and again, more often than resolutions are kept per pair.
+  for (std::int64_t at = 200; at <= 200 + 100 * static_cast<std::int64_t>(ResolutionMap::kPerKey); at += 100)
+    map.add(answer("10.0.0.1", at, "new.example", {a_record("new.example", "192.0.2.80")}));
+  const auto client = IpAddress::parse("10.0.0.1");
+  ASSERT_NE(map.lookup(client, kServer, core::Timestamp{150}), nullptr);
+  EXPECT_EQ(map.lookup(client, kServer, core::Timestamp{150})->front(), "old.example");
+  EXPECT_EQ(map.lookup(client, kServer, core::Timestamp{250})->front(), "new.example");
+  EXPECT_EQ(map.lookup(client, kServer, core::Timestamp{9999})->front(), "new.example");
+}
+
 TEST(ResolutionMap, IgnoresFailedAnswers) {
   ResolutionMap map;
   auto t = answer("10.0.0.1", 100, "gone.example", {a_record("gone.example", "192.0.2.80")});
-  t.rcode = 3;
+  t.t.rcode = 3;
   map.add(t);
   EXPECT_EQ(map.lookup(IpAddress::parse("10.0.0.1"), kServer, core::Timestamp{200}), nullptr);
 }

@@ -62,16 +62,13 @@ std::string_view to_string(EndReason r) {
 
 namespace {
 
-// A dissector and the two stream feeds that serve it. On the heap, so the feeds' reference to
-// the dissector slot stays valid however the flow table's storage moves.
-struct DissectorState {
-  DissectorState(std::unique_ptr<Dissector> d, std::size_t max_pending)
-      : dissector(std::move(d)),
-        feeds{StreamFeed(dissector, Direction::kFromClient, max_pending),
-              StreamFeed(dissector, Direction::kFromServer, max_pending)} {}
-  std::unique_ptr<Dissector> dissector;
-  bool datagrams_finished = false;  // on_datagram said kFinished: no more datagrams
-  StreamFeed feeds[2];
+// The two stream feeds that serve a TCP flow's dissector, one a direction. Only TCP flows have
+// them: most flows with a dissector are one DNS lookup over UDP, kept to the dissector alone.
+struct StreamFeeds {
+  StreamFeeds(std::unique_ptr<Dissector>& dissector, std::size_t max_pending)
+      : of{StreamFeed(dissector, Direction::kFromClient, max_pending),
+           StreamFeed(dissector, Direction::kFromServer, max_pending)} {}
+  StreamFeed of[2];
 };
 
 // Ports on which a service listens, for telling client from server when no SYN says so:
@@ -110,8 +107,11 @@ struct FlowTable::Slot {
   bool synack = false;
   bool rst = false;
   bool fin[2] = {false, false};
+  bool datagrams_finished = false;  // the dissector's on_datagram said kFinished
   reassembly::TcpStream streams[2];
-  std::unique_ptr<DissectorState> dissect;
+  // The feeds refer to `dissector` where it lies: slots never move (see chunks_).
+  std::unique_ptr<Dissector> dissector;
+  std::unique_ptr<StreamFeeds> feeds;  // TCP flows with a dissector
 };
 
 inline FlowTable::Slot& FlowTable::at(std::uint32_t slot) {
@@ -201,8 +201,9 @@ std::uint32_t FlowTable::create(const Key& key, const decode::PacketView& p,
 
   if (!dissectors_.empty()) {
     const Direction first = client_first ? Direction::kFromClient : Direction::kFromServer;
-    if (auto d = dissectors_.choose(FlowContext{r.id, r.ip_proto, r.client, r.server, first, p.payload}))
-      s.dissect = std::make_unique<DissectorState>(std::move(d), config_.max_dissector_pending);
+    s.dissector = dissectors_.choose(FlowContext{r.id, r.ip_proto, r.client, r.server, first, p.payload});
+    if (s.dissector && p.ip_proto == decode::ip_proto::kTcp)
+      s.feeds = std::make_unique<StreamFeeds>(s.dissector, config_.max_dissector_pending);
   }
   link_back(slot, p.ip_proto == decode::ip_proto::kTcp   ? Lane::kTcp
                   : p.ip_proto == decode::ip_proto::kUdp ? Lane::kUdp
@@ -220,8 +221,8 @@ void FlowTable::report(Slot& s, EndReason reason) {
   static_cast<FlowCore&>(r) = s.rec;
   if (r.ip_proto == decode::ip_proto::kTcp) {
     for (int d = 0; d < 2; ++d) {
-      if (s.dissect && s.dissect->dissector && !s.dissect->feeds[d].finished())
-        s.streams[d].close(reassembly_, &s.dissect->feeds[d]);
+      if (s.dissector && !s.feeds->of[d].finished())
+        s.streams[d].close(reassembly_, &s.feeds->of[d]);
       else
         s.streams[d].release(reassembly_);
     }
@@ -232,12 +233,11 @@ void FlowTable::report(Slot& s, EndReason reason) {
                   : s.syn || s.synack     ? TcpState::kEstablished
                                           : TcpState::kMidstream;
   }
-  if (s.dissect) {
-    for (const auto& f : s.dissect->feeds) counters_[FlowCounter::kDissectorDropped] += f.dropped();
-    if (s.dissect->dissector) {
-      s.dissect->dissector->on_close();
-      s.dissect->dissector->annotate(r);
-    }
+  if (s.feeds)
+    for (const auto& f : s.feeds->of) counters_[FlowCounter::kDissectorDropped] += f.dropped();
+  if (s.dissector) {
+    s.dissector->on_close();
+    s.dissector->annotate(r);
   }
   r.end_reason = reason;
   switch (reason) {
@@ -254,10 +254,11 @@ void FlowTable::forget(std::uint32_t slot) {
   Slot& s = at(slot);
   unlink(slot);
   index_.erase(s.key);
-  s.dissect.reset();
+  s.feeds.reset();
+  s.dissector.reset();
   s.streams[0] = reassembly::TcpStream();
   s.streams[1] = reassembly::TcpStream();
-  s.syn = s.synack = s.rst = s.fin[0] = s.fin[1] = false;
+  s.syn = s.synack = s.rst = s.fin[0] = s.fin[1] = s.datagrams_finished = false;
   free_.push_back(slot);
 }
 
@@ -268,19 +269,18 @@ void FlowTable::track_tcp(Slot& s, Direction dir, const decode::PacketView& p) {
   if ((flags & decode::tcp_flag::kRst) != 0) s.rst = true;
 
   auto& stream = s.streams[static_cast<int>(dir)];
-  if (!s.dissect) {
+  if (!s.dissector) {
     stream.on_segment(p.seq, p.payload, flags, reassembly_, nullptr);
     return;
   }
-  StreamFeed& feed = s.dissect->feeds[static_cast<int>(dir)];
+  StreamFeed& feed = s.feeds->of[static_cast<int>(dir)];
   feed.set_time(p.ts);
   // A direction the dissector is finished with is tracked as without a dissector: nothing kept.
-  stream.on_segment(p.seq, p.payload, flags, reassembly_,
-                    s.dissect->dissector && !feed.finished() ? &feed : nullptr);
-  if (!s.dissect->dissector) {
+  stream.on_segment(p.seq, p.payload, flags, reassembly_, feed.finished() ? nullptr : &feed);
+  if (!s.dissector) {  // the feed detached it
     ++counters_[FlowCounter::kDissectorRejects];
-    for (const auto& f : s.dissect->feeds) counters_[FlowCounter::kDissectorDropped] += f.dropped();
-    s.dissect.reset();
+    for (const auto& f : s.feeds->of) counters_[FlowCounter::kDissectorDropped] += f.dropped();
+    s.feeds.reset();
   }
 }
 
@@ -324,13 +324,13 @@ void FlowTable::on_packet(const decode::PacketView& p, std::uint64_t frame_numbe
 
   if (tcp) {
     track_tcp(s, dir, p);
-  } else if (s.dissect && s.dissect->dissector && !s.dissect->datagrams_finished) {
-    const Progress::Kind kind = s.dissect->dissector->on_datagram(dir, p.ts, p.payload).kind;
+  } else if (s.dissector && !s.datagrams_finished) {
+    const Progress::Kind kind = s.dissector->on_datagram(dir, p.ts, p.payload).kind;
     if (kind == Progress::Kind::kReject) {
       ++counters_[FlowCounter::kDissectorRejects];
-      s.dissect.reset();
+      s.dissector.reset();
     } else if (kind == Progress::Kind::kFinished) {
-      s.dissect->datagrams_finished = true;
+      s.datagrams_finished = true;
     }
   }
 

@@ -1,6 +1,7 @@
 #include "report/json_writer.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -34,20 +35,6 @@ void JsonWriter::end_array() {
   maybe_flush();
 }
 
-void JsonWriter::key(std::string_view k) {
-  separate();
-  // One resize and one copy rather than four appends: a report writes a dozen keys per flow.
-  const std::size_t at = buf_.size();
-  buf_.resize(at + k.size() + 3);
-  char* p = buf_.data() + at;
-  *p++ = '"';
-  std::memcpy(p, k.data(), k.size());
-  p += k.size();
-  *p++ = '"';
-  *p = ':';
-  after_key_ = true;
-}
-
 void JsonWriter::value(std::string_view s) {
   separate();
   quote(buf_, s);
@@ -57,13 +44,13 @@ void JsonWriter::value(std::string_view s) {
 void JsonWriter::value(std::uint64_t v) {
   separate();
   const fmt::format_int text(v);
-  buf_.append(text.data(), text.data() + text.size());
+  append(std::string_view(text.data(), text.size()));
 }
 
 void JsonWriter::value(std::int64_t v) {
   separate();
   const fmt::format_int text(v);
-  buf_.append(text.data(), text.data() + text.size());
+  append(std::string_view(text.data(), text.size()));
 }
 
 void JsonWriter::value(double v) {
@@ -82,7 +69,7 @@ void JsonWriter::seconds(std::int64_t ns) {
     ns = -ns;  // durations are far from INT64_MIN
   }
   const fmt::format_int whole(ns / core::kNsPerSecond);
-  buf_.append(whole.data(), whole.data() + whole.size());
+  append(std::string_view(whole.data(), whole.size()));
   std::int64_t frac = ns % core::kNsPerSecond;
   if (frac == 0) return;
   char digits[9];
@@ -90,19 +77,17 @@ void JsonWriter::seconds(std::int64_t ns) {
   int n = 9;
   while (digits[n - 1] == '0') --n;
   buf_.push_back('.');
-  buf_.append(digits, digits + n);
+  append(std::string_view(digits, static_cast<std::size_t>(n)));
 }
 
 void JsonWriter::value(bool v) {
   separate();
-  const std::string_view s = v ? "true" : "false";
-  buf_.append(s.data(), s.data() + s.size());
+  append(v ? std::string_view("true") : std::string_view("false"));
 }
 
 void JsonWriter::null() {
   separate();
-  const std::string_view s = "null";
-  buf_.append(s.data(), s.data() + s.size());
+  append(std::string_view("null"));
 }
 
 bool JsonWriter::splice(std::FILE* items) {
@@ -155,20 +140,51 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
   return n;
 }
 
+// Bytes that JSON can carry as they are: printable ASCII but '"' and '\\' (RFC 8259 §7).
+constexpr auto kPlain = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x7f; ++c) t[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+  return t;
+}();
+
+// Eight bytes at a time: true when none of them needs escaping. Hand-written (the classic
+// "has a byte less than n" bit tricks): a report's strings are nearly all plain, and checking
+// them byte by byte was the largest part of writing one.
+bool plain_word(std::uint64_t w) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ull;
+  const auto has_zero = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };
+  const std::uint64_t control = (w - kOnes * 0x20) & ~w & kHighs;  // a byte below 0x20
+  const std::uint64_t high = (w + kOnes * 0x01) | w;                // a byte of 0x7f or above
+  return (control | (high & kHighs) | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'))) == 0;
+}
+
+bool plain(std::string_view s) {
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    if (!plain_word(w)) return false;
+  }
+  for (; i < s.size(); ++i)
+    if (!kPlain[static_cast<unsigned char>(s[i])]) return false;
+  return true;
+}
+
 }  // namespace
 
 void JsonWriter::quote(fmt::memory_buffer& out, std::string_view s) {
-  out.push_back('"');
-  // Most strings (keys, addresses, times) need no escaping at all: copy those in one go.
-  const bool plain = std::all_of(s.begin(), s.end(), [](char ch) {
-    const auto c = static_cast<unsigned char>(ch);
-    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
-  });
-  if (plain) {
-    out.append(s.data(), s.data() + s.size());
-    out.push_back('"');
+  // Most strings (names, addresses, times) need no escaping at all: copied in one go.
+  if (plain(s)) {
+    const std::size_t at = out.size();
+    out.resize(at + s.size() + 2);
+    char* p = out.data() + at;
+    *p = '"';
+    std::memcpy(p + 1, s.data(), s.size());
+    p[s.size() + 1] = '"';
     return;
   }
+  out.push_back('"');
   for (std::size_t i = 0; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {

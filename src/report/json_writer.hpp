@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <string_view>
 #include <vector>
 
@@ -26,8 +27,17 @@ class JsonWriter {
   void end_object();
   void begin_array();
   void end_array();
-  // `k` is one of our own names (plain ASCII, nothing to escape): it is copied as it is.
-  void key(std::string_view k);
+  // `k` is one of our own names (plain ASCII, nothing to escape): it is copied as it is. Inline,
+  // so that a literal's copy is a few moves rather than a call to memcpy.
+  void key(std::string_view k) {
+    separate();
+    char* p = append(k.size() + 3);
+    *p++ = '"';
+    std::memcpy(p, k.data(), k.size());
+    p[k.size()] = '"';
+    p[k.size() + 1] = ':';
+    after_key_ = true;
+  }
   void value(std::string_view s);
   void value(const char* s) { value(std::string_view(s)); }
   void value(std::uint64_t v);
@@ -66,6 +76,15 @@ class JsonWriter {
   static void quote(fmt::memory_buffer& out, std::string_view s);
 
  private:
+  // Makes room for `n` more bytes at the end of the buffer and returns where they begin; the
+  // caller writes them all (fmt's resize leaves them unwritten, it does not clear them).
+  char* append(std::size_t n) {
+    const std::size_t at = buf_.size();
+    buf_.resize(at + n);
+    return buf_.data() + at;
+  }
+  void append(std::string_view s) { std::memcpy(append(s.size()), s.data(), s.size()); }
+
   // Before a value or key: the comma after an earlier member, and a pending line break. Inline:
   // it runs for every value of every flow.
   void separate() {

@@ -57,6 +57,20 @@ TEST(JsonWriter, KeepsValidUtf8AndReplacesInvalid) {
   EXPECT_EQ(json_quoted("\xc0\xaf"), R"("\ufffd\ufffd")");                     // overlong
 }
 
+// Strings are checked eight bytes at a time: every byte value, at every place in a word and in
+// the tail after the last whole word, must be told plain or not exactly as RFC 8259 says.
+TEST(JsonWriter, TellsEveryByteThatNeedsEscapingWhereverItStands) {
+  for (int c = 0; c < 256; ++c) {
+    const bool plain = c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+    for (std::size_t at = 0; at < 19; ++at) {
+      std::string s = "abcdefghijklmnopqrs";
+      s[at] = static_cast<char>(c);
+      const bool copied = json_quoted(s) == "\"" + s + "\"";
+      EXPECT_EQ(copied, plain) << "byte " << c << " at " << at;
+    }
+  }
+}
+
 TEST(JsonWriter, SeparatesMembersAndElements) {
   EXPECT_EQ(written([](JsonWriter& w) {
               w.begin_object();

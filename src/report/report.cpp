@@ -264,10 +264,14 @@ void write_flow(JsonWriter& w, const flow::FlowRecord& f, const core::AppRegistr
 }
 
 namespace {
-std::string rcode_name(std::uint8_t rcode) {
+core::FixedText<8> rcode_name(std::uint8_t rcode) {
   static constexpr std::string_view kNames[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"};
-  if (rcode < std::size(kNames)) return std::string(kNames[rcode]);
-  return fmt::format("RCODE{}", rcode);
+  core::FixedText<8> out;
+  if (rcode < std::size(kNames))
+    out.finish(std::copy(kNames[rcode].begin(), kNames[rcode].end(), out.begin()));
+  else
+    out.finish(fmt::format_to(out.begin(), "RCODE{}", rcode));  // "RCODE255" at most
+  return out;
 }
 }  // namespace
 
@@ -281,20 +285,20 @@ void write_dns(JsonWriter& w, const dissect::DnsTransaction& t, std::string_view
   w.member("server", core::text(t.server).view());
   w.member("id", static_cast<std::uint64_t>(t.id));
   w.member("qname", t.qname);
-  w.member("qtype", dissect::dns_type_name(t.qtype));
+  w.member("qtype", dissect::dns_type_name(t.qtype).view());
   if (!t.more_questions.empty()) {
     w.key("more_questions");
     w.begin_array();
     for (const auto& q : t.more_questions) {
       w.begin_object();
       w.member("name", q.name);
-      w.member("type", dissect::dns_type_name(q.type));
+      w.member("type", dissect::dns_type_name(q.type).view());
       w.end_object();
     }
     w.end_array();
   }
   w.key("rcode");
-  if (t.answered) w.value(rcode_name(t.rcode));
+  if (t.answered) w.value(rcode_name(t.rcode).view());
   else w.null();
   w.key("rtt");
   if (t.answered && t.response_time >= t.time) w.seconds(t.response_time.ns - t.time.ns);
@@ -304,7 +308,7 @@ void write_dns(JsonWriter& w, const dissect::DnsTransaction& t, std::string_view
   for (const auto& a : t.answers) {
     w.begin_object();
     w.member("name", a.name);
-    w.member("type", dissect::dns_type_name(a.type));
+    w.member("type", dissect::dns_type_name(a.type).view());
     w.member("ttl", a.ttl);
     if (!a.target.empty()) w.member("target", a.target);
     if (!a.addresses.empty()) {
