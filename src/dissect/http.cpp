@@ -73,9 +73,9 @@ class HttpDissector final : public flow::Dissector {
     return flow::Progress::reject();
   }
 
-  void annotate(flow::FlowRecord& r) const override {
-    r.http_requests = requests_;
+  void annotate(flow::FlowRecord& r) override {
     for (const auto& q : requests_) r.add_name(host_name(q.host), flow::NameSource::kHttp);
+    r.http_requests = std::move(requests_);
   }
 
  private:

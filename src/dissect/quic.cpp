@@ -32,7 +32,7 @@ class QuicDissector final : public flow::Dissector {
     if (reader_.state() == QuicInitialReader::State::kReading) ++counters_[QuicCounter::kIncomplete];
   }
 
-  void annotate(flow::FlowRecord& r) const override {
+  void annotate(flow::FlowRecord& r) override {
     if (reader_.state() != QuicInitialReader::State::kRead) return;
     const ClientHello& hello = reader_.client_hello();
     r.ja4 = ja4(hello, 'q');

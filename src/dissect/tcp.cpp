@@ -64,7 +64,7 @@ class TcpSniffer final : public flow::Dissector {
   void on_close() override {
     if (child_) child_->on_close();
   }
-  void annotate(flow::FlowRecord& r) const override {
+  void annotate(flow::FlowRecord& r) override {
     if (child_) child_->annotate(r);
   }
 

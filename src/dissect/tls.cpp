@@ -61,13 +61,13 @@ class TlsDissector final : public flow::Dissector {
     return flow::Progress::reject();
   }
 
-  void annotate(flow::FlowRecord& r) const override {
+  void annotate(flow::FlowRecord& r) override {
     if (state_ != State::kRead) return;
     r.ja4 = ja4(hello_, 't');
-    r.alpn = hello_.alpn;
     r.tls_versions = offered_versions(hello_);
-    r.sni = hello_.sni;
     r.add_name(hello_.sni, flow::NameSource::kSni);
+    r.alpn = std::move(hello_.alpn);
+    r.sni = std::move(hello_.sni);
   }
 
  private:

@@ -1,7 +1,12 @@
 #include "dissect/tls_client_hello.hpp"
 
 #include <algorithm>
+#include <array>
+#include <memory>
+#include <string_view>
 
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/inlined_vector.h>
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
@@ -56,45 +61,73 @@ void read_extension(std::uint16_t type, core::ByteReader data, ClientHello& out)
   }
 }
 
+// JA4's lists and their text, held inline: a ClientHello offers a few dozen values, and computing
+// the fingerprint is done for every TLS and QUIC flow.
+using Values = absl::InlinedVector<std::uint16_t, 64>;
+using Text = absl::InlinedVector<char, 320>;
+
 // Lowercase hex, `digits` wide: by hand, as format strings cost more than the hashing here.
-void put_hex(std::string& out, unsigned v, int digits) {
+void put_hex(Text& out, unsigned v, int digits) {
   static constexpr char kHex[] = "0123456789abcdef";
   for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4) out.push_back(kHex[(v >> shift) & 0xf]);
 }
 
-// First 12 hex digits of the SHA-256 of `text`; twelve zeros for an empty list (JA4).
-std::string hash12(const std::string& text) {
-  if (text.empty()) return "000000000000";
-  // Fetched once: OpenSSL 3 looks implementations up by name, which is slow per call.
+// The first 12 hex digits of the SHA-256 of `text` (JA4's truncated hash).
+std::array<char, 12> hash12(const Text& text) {
+  std::array<char, 12> out;
+  out.fill('0');
+  // Fetched once: OpenSSL 3 looks implementations up by name, which is slow per call. The
+  // context is kept too (one per thread), rather than allocated for every digest.
   static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  thread_local const std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
-  if (sha256 == nullptr || EVP_Digest(text.data(), text.size(), digest, &size, sha256, nullptr) != 1)
-    return "000000000000";
-  std::string out;
-  for (int i = 0; i < 6; ++i) put_hex(out, digest[i], 2);
-  return out;
-}
-
-std::string hex_list(std::vector<std::uint16_t> values, bool sort) {
-  if (sort) std::sort(values.begin(), values.end());
-  std::string out;
-  out.reserve(values.size() * 5);
-  for (const auto v : values) {
-    if (!out.empty()) out.push_back(',');
-    put_hex(out, v, 4);
+  if (sha256 == nullptr || ctx == nullptr || EVP_DigestInit_ex2(ctx.get(), sha256, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), text.data(), text.size()) != 1 || EVP_DigestFinal_ex(ctx.get(), digest, &size) != 1)
+    return out;
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < 6; ++i) {
+    out[2 * i] = kHex[digest[i] >> 4];
+    out[2 * i + 1] = kHex[digest[i] & 0xf];
   }
   return out;
 }
 
-std::vector<std::uint16_t> without_grease(const std::vector<std::uint16_t>& values) {
-  std::vector<std::uint16_t> out;
+// hash12 appended to `out`; twelve zeros for an empty list (JA4). An app's ClientHellos repeat
+// the same lists connection after connection, so the hashes are remembered (per thread, a
+// bounded number of lists) rather than computed again for every flow.
+void put_hash12(std::string& out, const Text& text) {
+  if (text.empty()) {
+    out.append(12, '0');
+    return;
+  }
+  constexpr std::size_t kRemembered = 4096;
+  thread_local absl::flat_hash_map<std::string, std::array<char, 12>> seen;
+  const absl::string_view key(text.data(), text.size());  // Debian's abseil has its own string_view
+  auto it = seen.find(key);
+  if (it == seen.end()) {
+    if (seen.size() >= kRemembered) seen.clear();
+    it = seen.emplace(std::string(text.data(), text.size()), hash12(text)).first;
+  }
+  out.append(it->second.data(), it->second.size());
+}
+
+void put_hex_list(Text& out, Values values, bool sort) {
+  if (sort) std::sort(values.begin(), values.end());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    put_hex(out, values[i], 4);
+  }
+}
+
+Values without_grease(const std::vector<std::uint16_t>& values) {
+  Values out;
   for (const auto v : values)
     if (!is_grease(v)) out.push_back(v);
   return out;
 }
 
-std::string version_code(std::uint16_t v) {
+std::string_view version_code(std::uint16_t v) {
   switch (v) {
     case 0x0304: return "13";
     case 0x0303: return "12";
@@ -113,14 +146,22 @@ bool alnum(unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <=
 
 // First and last character of the first ALPN value; for values that do not begin and end in
 // ASCII letters or digits, the first and last hex digit of the value's bytes ("00": no ALPN).
-std::string alpn_code(const ClientHello& hello) {
-  if (hello.alpn.empty() || hello.alpn.front().empty()) return "00";
+void put_alpn_code(std::string& out, const ClientHello& hello) {
+  if (hello.alpn.empty() || hello.alpn.front().empty()) {
+    out.append("00");
+    return;
+  }
   const std::string& v = hello.alpn.front();
   const auto first = static_cast<unsigned char>(v.front());
   const auto last = static_cast<unsigned char>(v.back());
-  if (alnum(first) && alnum(last)) return {static_cast<char>(first), static_cast<char>(last)};
+  if (alnum(first) && alnum(last)) {
+    out.push_back(static_cast<char>(first));
+    out.push_back(static_cast<char>(last));
+    return;
+  }
   static constexpr char kHex[] = "0123456789abcdef";
-  return {kHex[first >> 4], kHex[last & 0xf]};
+  out.push_back(kHex[first >> 4]);
+  out.push_back(kHex[last & 0xf]);
 }
 
 }  // namespace
@@ -147,41 +188,47 @@ bool parse_client_hello(core::Bytes body, ClientHello& out) {
 }
 
 std::string ja4(const ClientHello& hello, char protocol) {
-  const std::vector<std::uint16_t> ciphers = without_grease(hello.ciphers);
-  const std::vector<std::uint16_t> extensions = without_grease(hello.extensions);
-  const std::vector<std::uint16_t> versions = without_grease(hello.versions);
+  const Values ciphers = without_grease(hello.ciphers);
+  const Values extensions = without_grease(hello.extensions);
+  const Values versions = without_grease(hello.versions);
   const std::uint16_t version =
       versions.empty() ? hello.legacy_version : *std::max_element(versions.begin(), versions.end());
 
-  std::vector<std::uint16_t> hashed_extensions;
+  Values hashed_extensions;
   for (const auto e : extensions)
     if (e != ext::kServerName && e != ext::kAlpn) hashed_extensions.push_back(e);
-  std::string c_text = hex_list(hashed_extensions, true);
-  const std::vector<std::uint16_t> sigalgs = without_grease(hello.sigalgs);
+  Text c_text;
+  put_hex_list(c_text, hashed_extensions, true);
+  const Values sigalgs = without_grease(hello.sigalgs);
   if (!sigalgs.empty()) {
     c_text.push_back('_');
-    c_text.append(hex_list(sigalgs, false));
+    put_hex_list(c_text, sigalgs, false);
   }
+  Text b_text;
+  put_hex_list(b_text, ciphers, true);
 
-  const auto two_digits = [](std::size_t n) {
+  const auto two_digits = [](std::string& out, std::size_t n) {
     n = std::min<std::size_t>(n, 99);
-    return std::string{static_cast<char>('0' + n / 10), static_cast<char>('0' + n % 10)};
+    out.push_back(static_cast<char>('0' + n / 10));
+    out.push_back(static_cast<char>('0' + n % 10));
   };
-  std::string out(1, protocol);
-  out += version_code(version);
-  out += hello.has_sni ? 'd' : 'i';
-  out += two_digits(ciphers.size());
-  out += two_digits(extensions.size());
-  out += alpn_code(hello);
-  out += '_';
-  out += hash12(hex_list(ciphers, true));
-  out += '_';
-  out += hash12(c_text);
+  std::string out;
+  out.reserve(36);  // t13d1516h2_8daaf6152771_e5627efa2ab1
+  out.push_back(protocol);
+  out.append(version_code(version));
+  out.push_back(hello.has_sni ? 'd' : 'i');
+  two_digits(out, ciphers.size());
+  two_digits(out, extensions.size());
+  put_alpn_code(out, hello);
+  out.push_back('_');
+  put_hash12(out, b_text);
+  out.push_back('_');
+  put_hash12(out, c_text);
   return out;
 }
 
 std::vector<std::string> offered_versions(const ClientHello& hello) {
-  std::vector<std::uint16_t> versions = without_grease(hello.versions);
+  Values versions = without_grease(hello.versions);
   if (versions.empty()) versions.push_back(hello.legacy_version);
   std::sort(versions.rbegin(), versions.rend());
   std::vector<std::string> out;

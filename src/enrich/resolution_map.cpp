@@ -41,8 +41,7 @@ bool same_chain(const NameChain& held, const ChainRefs& refs) {
 
 void ResolutionMap::add(const dissect::DnsTransaction& t) {
   if (!t.answered || t.rcode != 0 || t.qname.empty()) return;
-  // Records of one owner (several A records, say) share one chain; so do repeated answers that
-  // give a client the same chain for the same address again (the common case: no copy at all).
+  // Records of one owner (several A records, say) share one chain.
   ChainRefs refs;
   std::shared_ptr<const NameChain> chain;
   const std::string_view* chain_owner = nullptr;
@@ -69,9 +68,13 @@ void ResolutionMap::add(const dissect::DnsTransaction& t) {
       // Not recording it keeps an older resolution that a full list would have pushed out.
       const bool latest = list.empty() || !(t.response_time < list.back().time);
       if (latest && !list.empty() && same_chain(*list.back().chain, refs)) continue;
+      // A chain this pair already holds is shared, not copied: a client that resolves a few
+      // names to one address over and over (an API and its CDN name) allocates nothing.
       std::shared_ptr<const NameChain> held;
-      if (!list.empty() && same_chain(*list.back().chain, refs)) {
-        held = list.back().chain;
+      if (const auto same = std::find_if(list.begin(), list.end(),
+                                         [&](const Resolution& r) { return same_chain(*r.chain, refs); });
+          same != list.end()) {
+        held = same->chain;
       } else {
         if (chain == nullptr) {
           NameChain names;

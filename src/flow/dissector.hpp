@@ -66,8 +66,8 @@ class Dissector {
   // The flow ended; no more calls follow but annotate().
   virtual void on_close() {}
   // Writes what the dissector learnt about the flow into its record (name, SNI, ...), just
-  // before the record goes to the sinks.
-  virtual void annotate(FlowRecord&) const {}
+  // before the record goes to the sinks. The last call: what it holds may be moved out.
+  virtual void annotate(FlowRecord&) {}
 };
 
 // Chooses dissectors for a new flow. Factories are asked in order; the first that returns one

@@ -63,21 +63,29 @@ void JsonWriter::value(double v) {
 }
 
 void JsonWriter::seconds(std::int64_t ns) {
-  separate();
+  char* p = begin_raw(32);
+  end_raw(put_seconds(p, ns));
+}
+
+char* JsonWriter::put_seconds(char* p, std::int64_t ns) {
   if (ns < 0) {
-    buf_.push_back('-');
+    *p++ = '-';
     ns = -ns;  // durations are far from INT64_MIN
   }
-  const fmt::format_int whole(ns / core::kNsPerSecond);
-  append(std::string_view(whole.data(), whole.size()));
+  p = put_uint(p, static_cast<std::uint64_t>(ns / core::kNsPerSecond));
   std::int64_t frac = ns % core::kNsPerSecond;
-  if (frac == 0) return;
+  if (frac == 0) return p;
   char digits[9];
   for (int i = 8; i >= 0; --i, frac /= 10) digits[i] = static_cast<char>('0' + frac % 10);
   int n = 9;
   while (digits[n - 1] == '0') --n;
-  buf_.push_back('.');
-  append(std::string_view(digits, static_cast<std::size_t>(n)));
+  *p++ = '.';
+  return put(p, std::string_view(digits, static_cast<std::size_t>(n)));
+}
+
+char* JsonWriter::put_uint(char* p, std::uint64_t v) {
+  const fmt::format_int text(v);
+  return put(p, std::string_view(text.data(), text.size()));
 }
 
 void JsonWriter::value(bool v) {
@@ -90,17 +98,12 @@ void JsonWriter::null() {
   append(std::string_view("null"));
 }
 
-bool JsonWriter::splice(std::FILE* items) {
-  if (std::fseek(items, 0, SEEK_END) != 0) return false;
-  const long size = std::ftell(items);
-  if (size <= 0) return size == 0;
-  std::rewind(items);
-  separate();
-  flush();
-  char chunk[1 << 16];
-  std::size_t n;
-  while ((n = std::fread(chunk, 1, sizeof chunk, items)) > 0) std::fwrite(chunk, 1, n, out_);
-  return std::ferror(items) == 0;
+bool JsonWriter::splice(Spool& items) {
+  if (items.size() > 0) {
+    separate();
+    flush();
+  }
+  return items.copy_to(out_);
 }
 
 bool JsonWriter::flush() {
@@ -174,44 +177,52 @@ bool plain(std::string_view s) {
 }  // namespace
 
 void JsonWriter::quote(fmt::memory_buffer& out, std::string_view s) {
+  const std::size_t at = out.size();
+  out.resize(at + 6 * s.size() + 2);
+  out.resize(static_cast<std::size_t>(put_quoted(out.data() + at, s) - out.data()));
+}
+
+char* JsonWriter::put_quoted(char* p, std::string_view s) {
+  *p++ = '"';
   // Most strings (names, addresses, times) need no escaping at all: copied in one go.
   if (plain(s)) {
-    const std::size_t at = out.size();
-    out.resize(at + s.size() + 2);
-    char* p = out.data() + at;
-    *p = '"';
-    std::memcpy(p + 1, s.data(), s.size());
-    p[s.size() + 1] = '"';
-    return;
+    p = put(p, s);
+    *p++ = '"';
+    return p;
   }
-  out.push_back('"');
+  static constexpr char kHex[] = "0123456789abcdef";
   for (std::size_t i = 0; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
       const std::size_t n = utf8_sequence(s, i);
       if (n == 0) {
-        const std::string_view replacement = "\\ufffd";
-        out.append(replacement.data(), replacement.data() + replacement.size());
+        p = put(p, "\\ufffd");
         ++i;
       } else {
-        out.append(s.data() + i, s.data() + i + n);
+        p = put(p, s.substr(i, n));
         i += n;
       }
       continue;
     }
     switch (c) {
-      case '"': out.push_back('\\'); out.push_back('"'); break;
-      case '\\': out.push_back('\\'); out.push_back('\\'); break;
-      case '\n': out.push_back('\\'); out.push_back('n'); break;
-      case '\r': out.push_back('\\'); out.push_back('r'); break;
-      case '\t': out.push_back('\\'); out.push_back('t'); break;
+      case '"': p = put(p, "\\\""); break;
+      case '\\': p = put(p, "\\\\"); break;
+      case '\n': p = put(p, "\\n"); break;
+      case '\r': p = put(p, "\\r"); break;
+      case '\t': p = put(p, "\\t"); break;
       default:
-        if (c < 0x20 || c == 0x7f) fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
-        else out.push_back(static_cast<char>(c));
+        if (c < 0x20 || c == 0x7f) {
+          p = put(p, "\\u00");
+          *p++ = kHex[c >> 4];
+          *p++ = kHex[c & 0xf];
+        } else {
+          *p++ = static_cast<char>(c);
+        }
     }
     ++i;
   }
-  out.push_back('"');
+  *p++ = '"';
+  return p;
 }
 
 }  // namespace tattle::report

@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "report/spool.hpp"
+
 namespace tattle::report {
 
 class JsonWriter {
@@ -66,14 +68,36 @@ class JsonWriter {
   // commas, without brackets. That writer takes them with splice().
   void begin_items() { has_member_.push_back(0); }
   // Appends, as further items of the array open here, what a begin_items() writer wrote to
-  // `items` (rewound and read to its end). False if reading it failed.
-  bool splice(std::FILE* items);
+  // `items` (that writer flushed). False if the spool lost bytes or writing failed.
+  bool splice(Spool& items);
 
   // Writes the buffer out; false if the stream reported an error.
   bool flush();
 
   // Appends `s` to `out` as a quoted, escaped JSON string.
   static void quote(fmt::memory_buffer& out, std::string_view s);
+
+  // A value its caller writes itself, for records of a fixed shape that are written by the
+  // hundred thousand (the DNS log): room for at most `max` bytes at the returned pointer, and
+  // end_raw() takes where writing stopped. What is written must be valid JSON.
+  char* begin_raw(std::size_t max) {
+    separate();
+    return append(max);
+  }
+  void end_raw(const char* end) {
+    buf_.resize(static_cast<std::size_t>(end - buf_.data()));
+    maybe_flush();
+  }
+  // Helpers for writing raw: each writes at `p` and returns the end.
+  static char* put(char* p, std::string_view s) {
+    std::memcpy(p, s.data(), s.size());
+    return p + s.size();
+  }
+  // `s` quoted and escaped: at most 6 × its size + 2 bytes.
+  static char* put_quoted(char* p, std::string_view s);
+  static char* put_uint(char* p, std::uint64_t v);
+  // As seconds() writes it: at most 31 bytes.
+  static char* put_seconds(char* p, std::int64_t ns);
 
  private:
   // Makes room for `n` more bytes at the end of the buffer and returns where they begin; the

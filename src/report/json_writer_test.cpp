@@ -112,10 +112,9 @@ TEST(JsonWriter, WritesShortestDoublesAndNullForNan) {
 }
 
 TEST(JsonWriter, SplicesItemsWrittenElsewhere) {
-  std::FILE* spool = std::tmpfile();
-  ASSERT_NE(spool, nullptr);
+  Spool spool;
   {
-    JsonWriter items(spool);
+    JsonWriter items(spool.file());
     items.begin_items();
     items.value("a");
     items.value(std::uint64_t{2});
@@ -132,7 +131,6 @@ TEST(JsonWriter, SplicesItemsWrittenElsewhere) {
               w.end_object();
             }),
             R"({"x":["first","a",2,"last"]})");
-  std::fclose(spool);
 }
 
 }  // namespace

@@ -275,52 +275,60 @@ core::FixedText<8> rcode_name(std::uint8_t rcode) {
 }
 }  // namespace
 
+// Written raw, in one go: the DNS log has a record for every lookup, often most of a report.
 void write_dns(JsonWriter& w, const dissect::DnsTransaction& t, std::string_view type) {
-  w.begin_object();
-  if (!type.empty()) w.member("type", type);
-  w.member("time", core::iso8601_text(t.time).view());
-  w.member("flow", t.flow_id);
-  w.member("proto", proto_name(t.ip_proto));
-  w.member("client", core::text(t.client).view());
-  w.member("server", core::text(t.server).view());
-  w.member("id", static_cast<std::uint64_t>(t.id));
-  w.member("qname", t.qname);
-  w.member("qtype", dissect::dns_type_name(t.qtype).view());
+  using J = JsonWriter;
+  const auto quoted = [](std::string_view s) { return 6 * s.size() + 2; };  // J::put_quoted's bound
+  std::size_t max = 512 + quoted(type) + quoted(t.qname);
+  for (const auto& q : t.more_questions) max += 64 + quoted(q.name);
+  for (const auto& a : t.answers)
+    max += 128 + quoted(a.name) + quoted(a.target) + a.addresses.size() * (core::kAddressTextMax + 4);
+  char* const start = w.begin_raw(max);
+  char* p = start;
+  p = J::put(p, "{");
+  if (!type.empty()) p = J::put(J::put_quoted(J::put(p, "\"type\":"), type), ",");
+  p = J::put(J::put(J::put(p, "\"time\":\""), core::iso8601_text(t.time).view()), "\",\"flow\":");
+  p = J::put(J::put_uint(p, t.flow_id), ",\"proto\":");
+  p = J::put(J::put_quoted(p, proto_name(t.ip_proto)), ",\"client\":\"");
+  p = J::put(J::put(p, core::text(t.client).view()), "\",\"server\":\"");
+  p = J::put(J::put(p, core::text(t.server).view()), "\",\"id\":");
+  p = J::put(J::put_uint(p, t.id), ",\"qname\":");
+  p = J::put(J::put_quoted(p, t.qname), ",\"qtype\":\"");
+  p = J::put(J::put(p, dissect::dns_type_name(t.qtype).view()), "\",");
   if (!t.more_questions.empty()) {
-    w.key("more_questions");
-    w.begin_array();
-    for (const auto& q : t.more_questions) {
-      w.begin_object();
-      w.member("name", q.name);
-      w.member("type", dissect::dns_type_name(q.type).view());
-      w.end_object();
+    p = J::put(p, "\"more_questions\":[");
+    for (std::size_t i = 0; i < t.more_questions.size(); ++i) {
+      const auto& q = t.more_questions[i];
+      p = J::put(p, i == 0 ? "{\"name\":" : ",{\"name\":");
+      p = J::put(J::put_quoted(p, q.name), ",\"type\":\"");
+      p = J::put(J::put(p, dissect::dns_type_name(q.type).view()), "\"}");
     }
-    w.end_array();
+    p = J::put(p, "],");
   }
-  w.key("rcode");
-  if (t.answered) w.value(rcode_name(t.rcode).view());
-  else w.null();
-  w.key("rtt");
-  if (t.answered && t.response_time >= t.time) w.seconds(t.response_time.ns - t.time.ns);
-  else w.null();
-  w.key("answers");
-  w.begin_array();
-  for (const auto& a : t.answers) {
-    w.begin_object();
-    w.member("name", a.name);
-    w.member("type", dissect::dns_type_name(a.type).view());
-    w.member("ttl", a.ttl);
-    if (!a.target.empty()) w.member("target", a.target);
+  p = J::put(p, "\"rcode\":");
+  p = t.answered ? J::put(J::put(J::put(p, "\""), rcode_name(t.rcode).view()), "\"") : J::put(p, "null");
+  p = J::put(p, ",\"rtt\":");
+  p = t.answered && t.response_time >= t.time ? J::put_seconds(p, t.response_time.ns - t.time.ns) : J::put(p, "null");
+  p = J::put(p, ",\"answers\":[");
+  for (std::size_t i = 0; i < t.answers.size(); ++i) {
+    const auto& a = t.answers[i];
+    p = J::put(p, i == 0 ? "{\"name\":" : ",{\"name\":");
+    p = J::put(J::put_quoted(p, a.name), ",\"type\":\"");
+    p = J::put(J::put(p, dissect::dns_type_name(a.type).view()), "\",\"ttl\":");
+    p = J::put_uint(p, a.ttl);
+    if (!a.target.empty()) p = J::put_quoted(J::put(p, ",\"target\":"), a.target);
     if (!a.addresses.empty()) {
-      w.key("addresses");
-      w.begin_array();
-      for (const auto& addr : a.addresses) w.value(core::text(addr).view());
-      w.end_array();
+      p = J::put(p, ",\"addresses\":[");
+      for (std::size_t k = 0; k < a.addresses.size(); ++k) {
+        if (k > 0) *p++ = ',';
+        p = J::put(J::put(J::put(p, "\""), core::text(a.addresses[k]).view()), "\"");
+      }
+      p = J::put(p, "]");
     }
-    w.end_object();
+    p = J::put(p, "}");
   }
-  w.end_array();
-  w.end_object();
+  p = J::put(p, "]}");
+  w.end_raw(p);
 }
 
 void write_destination(JsonWriter& w, const enrich::Destination& d, const core::AppRegistry& apps,
@@ -374,8 +382,7 @@ JsonReport::JsonReport(std::FILE* out, const core::AppRegistry& apps, bool enric
     : writer_(out),
       apps_(apps),
       destinations_(enriched ? std::make_unique<enrich::DestinationTable>() : nullptr),
-      spool_(std::tmpfile()),
-      dns_(spool_.get()) {
+      dns_(spool_.file()) {
   dns_.begin_items();
   writer_.begin_object();
   writer_.member("schema", kSchema);
@@ -395,7 +402,7 @@ void JsonReport::on_flow(flow::FlowRecord& f) {
 }
 
 void JsonReport::on_dns(const dissect::DnsTransaction& t) {
-  if (spool_ == nullptr) return;
+  if (spool_.file() == nullptr) return;
   dns_.break_before_next();
   write_dns(dns_, t);
 }
@@ -405,8 +412,8 @@ void JsonReport::finish(const RunStats& s) {
   writer_.break_before_next();
   writer_.key("dns");
   writer_.begin_array();
-  if (spool_ == nullptr || !dns_.flush() || !writer_.splice(spool_.get()))
-    fmt::print(stderr, "tattle: the DNS transactions could not be kept for the report (temporary file)\n");
+  if (!dns_.flush() || !writer_.splice(spool_))
+    fmt::print(stderr, "tattle: the DNS transactions could not all be kept for the report (temporary file)\n");
   writer_.end_array();
   writer_.break_before_next();
   writer_.key("destinations");

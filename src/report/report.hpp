@@ -80,7 +80,7 @@ class RunSink : public flow::FlowSink, public dissect::DnsSink {
 };
 
 // DNS transactions arrive between flows while the "flows" array is being written: they are
-// spooled to a temporary file and copied into "dns" at the end, so memory stays bounded.
+// spooled (in memory up to a limit, then a temporary file) and copied into "dns" at the end.
 class JsonReport final : public RunSink {
  public:
   // `enriched`: flows are named and placed, so the report sums them per destination.
@@ -93,11 +93,8 @@ class JsonReport final : public RunSink {
   JsonWriter writer_;
   const core::AppRegistry& apps_;
   std::unique_ptr<enrich::DestinationTable> destinations_;  // null: not enriched
-  struct Close {
-    void operator()(std::FILE* f) const { std::fclose(f); }
-  };
-  std::unique_ptr<std::FILE, Close> spool_;  // null if no temporary file could be made
-  JsonWriter dns_;                           // writes to spool_, so it is destroyed first
+  Spool spool_;
+  JsonWriter dns_;  // writes to spool_, so it is destroyed first
 };
 
 class NdjsonSink final : public RunSink {

@@ -1,0 +1,65 @@
+#include "report/spool.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include <stdio.h>  // fopencookie (glibc)
+
+namespace tattle::report {
+
+Spool::Spool(std::size_t memory_limit) : memory_limit_(memory_limit) {
+  const cookie_io_functions_t io{nullptr, &Spool::write, nullptr, nullptr};
+  stream_ = fopencookie(this, "w", io);
+  if (stream_ != nullptr) std::setvbuf(stream_, nullptr, _IONBF, 0);
+}
+
+Spool::~Spool() {
+  if (stream_ != nullptr) std::fclose(stream_);
+  if (overflow_ != nullptr) std::fclose(overflow_);
+}
+
+ssize_t Spool::write(void* cookie, const char* data, std::size_t n) {
+  auto* self = static_cast<Spool*>(cookie);
+  return self->append(data, n) ? static_cast<ssize_t>(n) : -1;
+}
+
+bool Spool::append(const char* data, std::size_t n) {
+  while (n > 0 && size_ < memory_limit_) {
+    const std::size_t in_block = size_ % kBlock;
+    if (in_block == 0) blocks_.push_back(std::make_unique_for_overwrite<char[]>(kBlock));
+    const std::size_t take = std::min({n, kBlock - in_block, memory_limit_ - size_});
+    std::memcpy(blocks_.back().get() + in_block, data, take);
+    size_ += take;
+    data += take;
+    n -= take;
+  }
+  if (n == 0) return true;
+  if (overflow_ == nullptr && !failed_) overflow_ = std::tmpfile();
+  if (overflow_ == nullptr || std::fwrite(data, 1, n, overflow_) != n) {
+    failed_ = true;
+    return false;
+  }
+  size_ += n;
+  return true;
+}
+
+bool Spool::copy_to(std::FILE* out) {
+  if (stream_ != nullptr) std::fflush(stream_);
+  const std::size_t in_memory = std::min(size_, memory_limit_);
+  for (std::size_t at = 0; at < in_memory; at += kBlock) {
+    const std::size_t n = std::min(kBlock, in_memory - at);
+    if (std::fwrite(blocks_[at / kBlock].get(), 1, n, out) != n) return false;
+  }
+  if (overflow_ != nullptr) {
+    if (std::fflush(overflow_) != 0) return false;
+    std::rewind(overflow_);
+    char chunk[1 << 16];
+    std::size_t n;
+    while ((n = std::fread(chunk, 1, sizeof chunk, overflow_)) > 0)
+      if (std::fwrite(chunk, 1, n, out) != n) return false;
+    if (std::ferror(overflow_) != 0) return false;
+  }
+  return stream_ != nullptr && !failed_;
+}
+
+}  // namespace tattle::report

@@ -1,0 +1,46 @@
+// Bytes written while a run goes and read back once at its end (the DNS log, which arrives while
+// the flows are being written): in memory, in blocks that never move, up to a limit; past it in
+// a temporary file, so that memory stays bounded however long the capture.
+#pragma once
+
+#include <cstddef>
+#include <cstdio>
+#include <memory>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace tattle::report {
+
+class Spool {
+ public:
+  static constexpr std::size_t kBlock = std::size_t{1} << 20;
+  static constexpr std::size_t kDefaultMemory = std::size_t{64} << 20;
+
+  explicit Spool(std::size_t memory_limit = kDefaultMemory);
+  ~Spool();
+  Spool(const Spool&) = delete;
+  Spool& operator=(const Spool&) = delete;
+
+  // A stdio stream that writes into the spool, unbuffered (its writer buffers); null if none
+  // could be made.
+  [[nodiscard]] std::FILE* file() const { return stream_; }
+  // Everything written so far, in order, to `out`. False if the spool lost bytes (the temporary
+  // file could not be made or written) or `out` failed.
+  bool copy_to(std::FILE* out);
+  [[nodiscard]] std::size_t size() const { return size_; }
+  [[nodiscard]] bool spilled() const { return overflow_ != nullptr; }
+
+ private:
+  static ssize_t write(void* cookie, const char* data, std::size_t n);
+  bool append(const char* data, std::size_t n);
+
+  std::size_t memory_limit_;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  std::size_t size_ = 0;  // bytes written, in memory and in the file
+  std::FILE* overflow_ = nullptr;  // past memory_limit_
+  bool failed_ = false;
+  std::FILE* stream_ = nullptr;
+};
+
+}  // namespace tattle::report
