@@ -22,6 +22,7 @@ constexpr std::uint16_t kSupportedVersions = 0x002b;
 }  // namespace ext
 
 void read_u16_list(core::ByteReader r, std::vector<std::uint16_t>& out) {
+  out.reserve(out.size() + r.remaining() / 2);  // one allocation, bounded by the bytes there
   while (r.remaining() >= 2) out.push_back(r.u16be());
 }
 
@@ -177,6 +178,7 @@ bool parse_client_hello(core::Bytes body, ClientHello& out) {
   if (!r.ok()) return false;
   if (r.remaining() == 0) return true;  // no extensions (SSL 3.0 and early TLS clients)
   core::ByteReader exts = r.sub_u16be();
+  out.extensions.reserve(std::min<std::size_t>(exts.remaining() / 4, 32));  // most send 10 to 20
   while (exts.ok() && exts.remaining() >= 4) {
     const std::uint16_t type = exts.u16be();
     const core::ByteReader data = exts.sub_u16be();

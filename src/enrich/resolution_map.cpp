@@ -17,7 +17,7 @@ bool same_name(std::string_view a, std::string_view b) {
 
 // The chain from the question to `owner` through the response's CNAMEs, or just `owner` when
 // the CNAMEs do not lead there (the response answered something else too). Views into the
-// transaction: a chain is copied only when it is not the one the map already holds.
+// transaction: a chain is copied only when the map holds none with these names.
 using ChainRefs = absl::InlinedVector<std::string_view, ResolutionMap::kMaxChain>;
 
 ChainRefs chain_to(const dissect::DnsTransaction& t, std::string_view owner) {
@@ -33,24 +33,26 @@ ChainRefs chain_to(const dissect::DnsTransaction& t, std::string_view owner) {
   return chain;
 }
 
-bool same_chain(const NameChain& held, const ChainRefs& refs) {
-  return held.size() == refs.size() && std::equal(held.begin(), held.end(), refs.begin());
-}
-
 }  // namespace
+
+std::shared_ptr<const NameChain> ResolutionMap::intern(ChainView names) {
+  if (const auto it = chains_.find(names); it != chains_.end()) return *it;
+  auto chain = std::make_shared<const NameChain>(names.begin(), names.end());
+  if (chains_.size() < kMaxChains) chains_.insert(chain);
+  return chain;
+}
 
 void ResolutionMap::add(const dissect::DnsTransaction& t) {
   if (!t.answered || t.rcode != 0 || t.qname.empty()) return;
   // Records of one owner (several A records, say) share one chain.
-  ChainRefs refs;
   std::shared_ptr<const NameChain> chain;
   const std::string_view* chain_owner = nullptr;
   const std::lock_guard lock(mutex_);
   for (const auto& a : t.answers) {
     if (a.addresses.empty()) continue;
     if (chain_owner == nullptr || !same_name(*chain_owner, a.name)) {
-      refs = chain_to(t, a.name);
-      chain.reset();
+      const ChainRefs refs = chain_to(t, a.name);
+      chain = intern(ChainView(refs.data(), refs.size()));
       chain_owner = &a.name;
     }
     for (const auto& addr : a.addresses) {
@@ -67,27 +69,11 @@ void ResolutionMap::add(const dissect::DnsTransaction& t) {
       // The same chain again, after the latest: every lookup would answer as it does now.
       // Not recording it keeps an older resolution that a full list would have pushed out.
       const bool latest = list.empty() || !(t.response_time < list.back().time);
-      if (latest && !list.empty() && same_chain(*list.back().chain, refs)) continue;
-      // A chain this pair already holds is shared, not copied: a client that resolves a few
-      // names to one address over and over (an API and its CDN name) allocates nothing.
-      std::shared_ptr<const NameChain> held;
-      if (const auto same = std::find_if(list.begin(), list.end(),
-                                         [&](const Resolution& r) { return same_chain(*r.chain, refs); });
-          same != list.end()) {
-        held = same->chain;
-      } else {
-        if (chain == nullptr) {
-          NameChain names;
-          names.reserve(refs.size());
-          for (const auto n : refs) names.emplace_back(n);
-          chain = std::make_shared<const NameChain>(std::move(names));
-        }
-        held = chain;
-      }
+      if (latest && !list.empty() && (list.back().chain == chain || ChainEq::same(*list.back().chain, *chain))) continue;
       // Kept in time order; inputs merged by time keep this an append.
       const auto at = std::upper_bound(list.begin(), list.end(), t.response_time,
                                        [](core::Timestamp ts, const Resolution& r) { return ts < r.time; });
-      list.insert(at, Resolution{t.response_time, std::move(held)});
+      list.insert(at, Resolution{t.response_time, chain});
       if (list.size() > kPerKey) list.erase(list.begin());
     }
   }

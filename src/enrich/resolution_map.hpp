@@ -7,11 +7,16 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <algorithm>
+#include <functional>
 #include <mutex>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
 #include <absl/container/inlined_vector.h>
 
 #include "core/ip_address.hpp"
@@ -29,6 +34,7 @@ class ResolutionMap {
   static constexpr std::size_t kMaxKeys = 1 << 20;   // (client, address) pairs
   static constexpr std::size_t kPerKey = 4;          // resolutions kept per pair, the latest
   static constexpr std::size_t kMaxChain = 8;        // CNAME steps followed
+  static constexpr std::size_t kMaxChains = 1 << 16;  // distinct chains shared (interned)
 
   // Records every address a DNS response gave its client (A, AAAA, SVCB/HTTPS hints).
   void add(const dissect::DnsTransaction& t);
@@ -57,7 +63,39 @@ class ResolutionMap {
     }
   };
 
+  // Chains compare as their names in order; a chain is looked up by views of its names.
+  using ChainView = std::span<const std::string_view>;
+  template <class Names>
+  static std::size_t hash_names(const Names& names) {
+    std::size_t h = names.size();
+    for (const auto& n : names) h = h * 1000003 ^ std::hash<std::string_view>{}(n);
+    return h;
+  }
+  struct ChainHash {
+    using is_transparent = void;
+    std::size_t operator()(const std::shared_ptr<const NameChain>& c) const { return hash_names(*c); }
+    std::size_t operator()(ChainView v) const { return hash_names(v); }
+  };
+  struct ChainEq {
+    using is_transparent = void;
+    template <class A, class B>
+    static bool same(const A& a, const B& b) {
+      return a.size() == b.size() &&
+             std::equal(a.begin(), a.end(), b.begin(), [](std::string_view x, std::string_view y) { return x == y; });
+    }
+    bool operator()(const std::shared_ptr<const NameChain>& a, const std::shared_ptr<const NameChain>& b) const {
+      return same(*a, *b);
+    }
+    bool operator()(const std::shared_ptr<const NameChain>& a, ChainView b) const { return same(*a, b); }
+    bool operator()(ChainView a, const std::shared_ptr<const NameChain>& b) const { return same(a, *b); }
+  };
+  // The chain with these names: the one already held, else a new one (held while there is room).
+  std::shared_ptr<const NameChain> intern(ChainView names);
+
   mutable std::mutex mutex_;
+  // Every distinct chain once, shared by all the resolutions that name it: clients resolve the
+  // same few names again and again.
+  absl::flat_hash_set<std::shared_ptr<const NameChain>, ChainHash, ChainEq> chains_;
   // Mostly one resolution per pair: kept inline.
   absl::flat_hash_map<Key, absl::InlinedVector<Resolution, 1>> resolved_;
   absl::flat_hash_map<core::IpAddress, std::shared_ptr<const NameChain>> known_;

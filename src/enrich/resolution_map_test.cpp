@@ -88,6 +88,19 @@ TEST(ResolutionMap, RepeatedAnswersDoNotPushOutAnOlderName) {
   EXPECT_EQ(map.lookup(client, kServer, core::Timestamp{9999})->front(), "new.example");
 }
 
+TEST(ResolutionMap, SharesOneChainAmongAllWhoResolvedIt) {
+  ResolutionMap map;
+  map.add(answer("10.0.0.1", 100, "api.example", {a_record("api.example", "192.0.2.80")}));
+  map.add(answer("10.0.0.2", 200, "api.example", {a_record("api.example", "192.0.2.81")}));
+  map.add(answer("10.0.0.2", 300, "other.example", {a_record("other.example", "192.0.2.81")}));
+  const auto a = map.lookup(IpAddress::parse("10.0.0.1"), kServer, core::Timestamp{999});
+  const auto b = map.lookup(IpAddress::parse("10.0.0.2"), IpAddress::parse("192.0.2.81"), core::Timestamp{250});
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a, b);  // one chain, not a copy per client and address
+  EXPECT_EQ(map.lookup(IpAddress::parse("10.0.0.2"), IpAddress::parse("192.0.2.81"), core::Timestamp{300})->front(),
+            "other.example");
+}
+
 TEST(ResolutionMap, IgnoresFailedAnswers) {
   ResolutionMap map;
   auto t = answer("10.0.0.1", 100, "gone.example", {a_record("gone.example", "192.0.2.80")});
