@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/app.hpp"
+#include "core/ascii.hpp"
 #include "core/byte_reader.hpp"
 #include "core/diagnostics.hpp"
 #include "core/ip_address.hpp"
@@ -102,6 +103,26 @@ TEST(IpAddress, EndpointTextBounds) {
   EXPECT_EQ(text(widest).view(), "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
   EXPECT_EQ(text(Endpoint{IpAddress::parse("255.255.255.255"), 0}).view(), "255.255.255.255:0");
   EXPECT_EQ(text(IpAddress{}).view(), "");
+}
+
+// Eight bytes at a time must agree with a byte-by-byte check for every byte value, at every place
+// in a word and in the tail after the last whole word, for both uses (JSON and DNS labels).
+TEST(Ascii, PrintableWithoutAgreesWithAByteByByteCheck) {
+  struct Use {
+    unsigned char lo;
+    char a, b;
+  };
+  for (const Use u : {Use{0x20, '"', '\\'}, Use{0x21, '.', '\\'}}) {
+    for (int c = 0; c < 256; ++c) {
+      const bool plain = c >= u.lo && c <= 0x7e && c != u.a && c != u.b;
+      for (std::size_t at = 0; at < 19; ++at) {
+        std::string s = "abcdefghijklmnopqrs";
+        s[at] = static_cast<char>(c);
+        EXPECT_EQ(printable_without(s, u.lo, u.a, u.b), plain) << "byte " << c << " at " << at;
+      }
+    }
+  }
+  EXPECT_TRUE(printable_without("", 0x21, '.', '\\'));
 }
 
 TEST(AppRegistry, InternsOnceAndNamesByUid) {

@@ -46,7 +46,9 @@ struct PendingQuery {
   std::uint16_t id = 0;
   std::uint16_t qtype = 0;
   bool from_client = true;
-  std::string qname;
+  // Inline: most names fit, and a query per lookup would otherwise allocate for its name.
+  absl::InlinedVector<char, 48> qname;
+  std::string_view name() const { return {qname.data(), qname.size()}; }
   struct Question {
     std::string name;
     std::uint16_t type = 0;
@@ -116,7 +118,7 @@ class DnsDissector final : public flow::Dissector {
       q.id = m.id;
       q.qtype = qtype;
       q.from_client = from_client;
-      q.qname = qname;
+      q.qname.assign(qname.begin(), qname.end());
       for (std::size_t i = 1; i < m.questions.size(); ++i)
         q.more.push_back({std::string(m.questions[i].name), m.questions[i].type, m.questions[i].qclass});
       return;
@@ -128,7 +130,7 @@ class DnsDissector final : public flow::Dissector {
     if (m.questions.size() > 1) t.more_questions = std::span(m.questions).subspan(1);
     // A retransmitted query has the same ID and question: the response answers the first one.
     const auto match = std::find_if(pending_.begin(), pending_.end(), [&](const PendingQuery& q) {
-      return q.id == m.id && q.qtype == qtype && q.qname == qname && q.from_client != from_client;
+      return q.id == m.id && q.qtype == qtype && q.name() == qname && q.from_client != from_client;
     });
     if (match != pending_.end()) {
       t.time = match->time;
@@ -158,7 +160,7 @@ class DnsDissector final : public flow::Dissector {
     DnsTransaction t = transaction(q.from_client);
     t.time = q.time;
     t.id = q.id;
-    t.qname = q.qname;
+    t.qname = q.name();
     t.qtype = q.qtype;
     std::vector<DnsQuestion> more;
     for (const auto& o : q.more) more.push_back({o.name, o.type, o.qclass});

@@ -1,9 +1,11 @@
 #include "dissect/dns_message.hpp"
 
 #include <algorithm>
-#include <array>
+#include <cstring>
 
 #include <fmt/format.h>
+
+#include "core/ascii.hpp"
 
 namespace tattle::dissect {
 
@@ -44,16 +46,16 @@ constexpr std::size_t kMaxNameWire = 255;  // RFC 1035 §2.3.4
 // pointers from costing more than a few hundred steps per name.
 constexpr int kMaxJumps = 64;
 
-// Label bytes written as they are; the others as \\DDD (RFC 1035 §5.1).
-constexpr auto kPlainLabelByte = [] {
-  std::array<bool, 256> t{};
-  for (int c = 0x21; c < 0x7f; ++c) t[static_cast<std::size_t>(c)] = c != '.' && c != '\\';
-  return t;
-}();
-
+// A label's bytes as zone-file text (RFC 1035 §5.1): printable ones as they are, '.', '\\' and
+// the others as \\DDD. Nearly every label is plain: copied in one go.
 char* write_label(char* out, core::Bytes label) {
+  const std::string_view text(reinterpret_cast<const char*>(label.data()), label.size());
+  if (core::printable_without(text, 0x21, '.', '\\')) {
+    std::memcpy(out, text.data(), text.size());
+    return out + text.size();
+  }
   for (const std::uint8_t c : label) {
-    if (kPlainLabelByte[c]) {
+    if (c > 0x20 && c < 0x7f && c != '.' && c != '\\') {
       *out++ = static_cast<char>(c);
     } else {
       *out++ = '\\';

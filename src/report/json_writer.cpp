@@ -1,12 +1,12 @@
 #include "report/json_writer.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstring>
 
 #include <fmt/compile.h>
 
+#include "core/ascii.hpp"
 #include "core/timestamp.hpp"
 
 namespace tattle::report {
@@ -143,36 +143,8 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
   return n;
 }
 
-// Bytes that JSON can carry as they are: printable ASCII but '"' and '\\' (RFC 8259 §7).
-constexpr auto kPlain = [] {
-  std::array<bool, 256> t{};
-  for (int c = 0x20; c < 0x7f; ++c) t[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
-  return t;
-}();
-
-// Eight bytes at a time: true when none of them needs escaping. Hand-written (the classic
-// "has a byte less than n" bit tricks): a report's strings are nearly all plain, and checking
-// them byte by byte was the largest part of writing one.
-bool plain_word(std::uint64_t w) {
-  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
-  constexpr std::uint64_t kHighs = 0x8080808080808080ull;
-  const auto has_zero = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };
-  const std::uint64_t control = (w - kOnes * 0x20) & ~w & kHighs;  // a byte below 0x20
-  const std::uint64_t high = (w + kOnes * 0x01) | w;                // a byte of 0x7f or above
-  return (control | (high & kHighs) | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'))) == 0;
-}
-
-bool plain(std::string_view s) {
-  std::size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    if (!plain_word(w)) return false;
-  }
-  for (; i < s.size(); ++i)
-    if (!kPlain[static_cast<unsigned char>(s[i])]) return false;
-  return true;
-}
+// Strings JSON can carry as they are: printable ASCII but '"' and '\\' (RFC 8259 §7).
+bool plain(std::string_view s) { return core::printable_without(s, 0x20, '"', '\\'); }
 
 }  // namespace
 
