@@ -62,9 +62,10 @@ class DnsDissector final : public flow::Dissector {
   DnsDissector(const flow::FlowContext& flow, DnsShared& shared)
       : shared_(shared), flow_id_(flow.id), client_(flow.client), server_(flow.server), ip_proto_(flow.ip_proto) {}
 
+  // Nothing to annotate: once no query waits, the flow table may let this dissector go.
   flow::Progress on_datagram(flow::Direction dir, core::Timestamp ts, core::Bytes payload) override {
     on_message(dir, ts, payload);
-    return flow::Progress::done(payload.size());
+    return pending_.empty() ? flow::Progress::idle(payload.size()) : flow::Progress::done(payload.size());
   }
 
   flow::Progress on_stream(flow::Direction dir, core::Timestamp ts, core::Bytes bytes) override {

@@ -29,6 +29,9 @@ struct Progress {
     kReject,    // not this protocol, or beyond repair: detach the dissector from the flow
     kFinished,  // wants nothing more of this direction (streams) or of the flow (datagrams):
                 // later bytes are not delivered, not even reassembled; annotate() still comes
+    kIdle,      // datagrams: all consumed, and nothing held that the flow still needs (nothing
+                // waiting, nothing to annotate): the table may drop the dissector and choose
+                // one afresh for the flow's next datagram. On a stream it counts as kConsumed.
   };
   Kind kind = Kind::kConsumed;
   std::size_t consumed = 0;
@@ -38,6 +41,7 @@ struct Progress {
   static Progress need(std::size_t wanted) { return {Kind::kNeedMore, 0, wanted}; }
   static Progress reject() { return {Kind::kReject, 0, 0}; }
   static Progress finished() { return {Kind::kFinished, 0, 0}; }
+  static Progress idle(std::size_t n) { return {Kind::kIdle, n, 0}; }
 };
 
 // What a dissector may know about the flow it serves; valid for the life of the dissector,

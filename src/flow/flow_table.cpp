@@ -108,6 +108,7 @@ struct FlowTable::Slot {
   bool rst = false;
   bool fin[2] = {false, false};
   bool datagrams_finished = false;  // the dissector's on_datagram said kFinished
+  bool rechoose = false;            // it said kIdle and was dropped: choose again on more data
   reassembly::TcpStream streams[2];
   // The feeds refer to `dissector` where it lies: slots never move (see chunks_).
   std::unique_ptr<Dissector> dissector;
@@ -258,7 +259,7 @@ void FlowTable::forget(std::uint32_t slot) {
   s.dissector.reset();
   s.streams[0] = reassembly::TcpStream();
   s.streams[1] = reassembly::TcpStream();
-  s.syn = s.synack = s.rst = s.fin[0] = s.fin[1] = s.datagrams_finished = false;
+  s.syn = s.synack = s.rst = s.fin[0] = s.fin[1] = s.datagrams_finished = s.rechoose = false;
   free_.push_back(slot);
 }
 
@@ -324,13 +325,24 @@ void FlowTable::on_packet(const decode::PacketView& p, std::uint64_t frame_numbe
 
   if (tcp) {
     track_tcp(s, dir, p);
-  } else if (s.dissector && !s.datagrams_finished) {
-    const Progress::Kind kind = s.dissector->on_datagram(dir, p.ts, p.payload).kind;
-    if (kind == Progress::Kind::kReject) {
-      ++counters_[FlowCounter::kDissectorRejects];
-      s.dissector.reset();
-    } else if (kind == Progress::Kind::kFinished) {
-      s.datagrams_finished = true;
+  } else if ((s.dissector || s.rechoose) && !s.datagrams_finished) {
+    if (!s.dissector) {
+      s.rechoose = false;
+      s.dissector = dissectors_.choose(FlowContext{r.id, r.ip_proto, r.client, r.server, dir, p.payload});
+    }
+    if (s.dissector) {
+      const Progress::Kind kind = s.dissector->on_datagram(dir, p.ts, p.payload).kind;
+      if (kind == Progress::Kind::kReject) {
+        ++counters_[FlowCounter::kDissectorRejects];
+        s.dissector.reset();
+      } else if (kind == Progress::Kind::kFinished) {
+        s.datagrams_finished = true;
+      } else if (kind == Progress::Kind::kIdle) {
+        // A DNS flow is mostly one lookup: its dissector goes once answered, rather than
+        // waiting for the flow to end, so that memory follows what is pending, not flows.
+        s.dissector.reset();
+        s.rechoose = true;
+      }
     }
   }
 

@@ -236,5 +236,42 @@ TEST_F(FlowTableTest, ReassembledStreamReachesTheDissectorInOrder) {
   EXPECT_EQ(closes, 1);
 }
 
+// Waits for an odd datagram after an even one, then says it holds nothing (kIdle).
+struct PairDissector : Dissector {
+  int* made;
+  int* closes;
+  int seen = 0;
+  Progress on_stream(Direction, core::Timestamp, core::Bytes) override { return Progress::reject(); }
+  Progress on_gap(Direction, std::uint64_t) override { return Progress::reject(); }
+  Progress on_datagram(Direction, core::Timestamp, core::Bytes b) override {
+    return ++seen % 2 == 0 ? Progress::idle(b.size()) : Progress::done(b.size());
+  }
+  void on_close() override { ++*closes; }
+};
+
+TEST_F(FlowTableTest, AnIdleDatagramDissectorIsDroppedAndChosenAgainForMore) {
+  int made = 0, closes = 0;
+  DissectorTable table;
+  table.add([&](const FlowContext&) -> std::unique_ptr<Dissector> {
+    ++made;
+    auto d = std::make_unique<PairDissector>();
+    d->made = &made;
+    d->closes = &closes;
+    return d;
+  });
+  FlowTable t(config, table, sink);
+  const auto c = ep("192.0.2.1", 40000), s = ep("192.0.2.53", 53);
+  t.on_packet(udp(c, s, 0, 30), 1);  // made: waits
+  t.on_packet(udp(s, c, 0, 60), 2);  // idle: dropped
+  EXPECT_EQ(made, 1);
+  EXPECT_EQ(closes, 0);  // dropped, not closed: it held nothing to close
+  t.on_packet(udp(c, s, 1, 30), 3);  // chosen again
+  EXPECT_EQ(made, 2);
+  t.finish();
+  EXPECT_EQ(closes, 1);  // the second, still waiting, is closed with the flow
+  ASSERT_EQ(sink.flows.size(), 1u);
+  EXPECT_EQ(sink.flows[0].packets[0], 2u);
+}
+
 }  // namespace
 }  // namespace tattle::flow

@@ -22,6 +22,7 @@ void StreamFeed::apply(const Progress& p, core::Bytes shown) {
       wanted_ = p.wanted;
       if (pending_.empty()) pending_.assign(shown.begin(), shown.end());
       return;
+    case Progress::Kind::kIdle:
     case Progress::Kind::kConsumed: {
       wanted_ = 0;
       const std::size_t used = std::min(p.consumed, shown.size());
