@@ -106,7 +106,8 @@ TEST(IpAddress, EndpointTextBounds) {
 }
 
 // Eight bytes at a time must agree with a byte-by-byte check for every byte value, at every place
-// in a word and in the tail after the last whole word, for both uses (JSON and DNS labels).
+// of short and long texts (whole words, and the last word that overlaps them), for both uses
+// (JSON and DNS labels).
 TEST(Ascii, PrintableWithoutAgreesWithAByteByByteCheck) {
   struct Use {
     unsigned char lo;
@@ -115,10 +116,12 @@ TEST(Ascii, PrintableWithoutAgreesWithAByteByByteCheck) {
   for (const Use u : {Use{0x20, '"', '\\'}, Use{0x21, '.', '\\'}}) {
     for (int c = 0; c < 256; ++c) {
       const bool plain = c >= u.lo && c <= 0x7e && c != u.a && c != u.b;
-      for (std::size_t at = 0; at < 19; ++at) {
-        std::string s = "abcdefghijklmnopqrs";
-        s[at] = static_cast<char>(c);
-        EXPECT_EQ(printable_without(s, u.lo, u.a, u.b), plain) << "byte " << c << " at " << at;
+      for (const std::size_t size : {1, 5, 7, 8, 9, 15, 16, 19}) {  // byte by byte, words, overlap
+        for (std::size_t at = 0; at < size; ++at) {
+          std::string s = std::string("abcdefghijklmnopqrs").substr(0, size);
+          s[at] = static_cast<char>(c);
+          EXPECT_EQ(printable_without(s, u.lo, u.a, u.b), plain) << "byte " << c << " at " << at << " of " << size;
+        }
       }
     }
   }

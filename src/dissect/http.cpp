@@ -21,10 +21,10 @@ std::string_view counter_name(HttpCounter c) {
 namespace {
 
 // "example.com" from "example.com:8080", "[2001:db8::1]" from "[2001:db8::1]:8080".
-std::string host_name(const std::string& host) {
+std::string_view host_name(std::string_view host) {
   if (!host.empty() && host.front() == '[') {
     const std::size_t close = host.find(']');
-    return close == std::string::npos ? host : host.substr(0, close + 1);
+    return close == std::string_view::npos ? host : host.substr(0, close + 1);
   }
   return host.substr(0, host.find(':'));
 }
@@ -79,10 +79,10 @@ class HttpDissector final : public flow::Dissector {
   }
 
  private:
-  void take(HttpRequest& q) {
+  void take(const HttpRequest& q) {
     ++counters_[HttpCounter::kRequests];
     if (requests_.size() < flow::kMaxFlowRequests)
-      requests_.push_back({std::move(q.method), std::move(q.host), std::move(q.target), std::move(q.user_agent)});
+      requests_.push_back({std::string(q.method), std::string(q.host), std::string(q.target), std::string(q.user_agent)});
     else
       ++counters_[HttpCounter::kDropped];
     if (q.chunked) {

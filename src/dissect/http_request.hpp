@@ -6,18 +6,19 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <string>
+#include <string_view>
 
 #include "core/byte_reader.hpp"
 
 namespace tattle::dissect {
 
+// Views into the bytes the head was read from: valid as long as they are.
 struct HttpRequest {
-  std::string method;
-  std::string target;  // as sent: usually a path, an absolute URI through a proxy
-  std::string version;  // "HTTP/1.1"
-  std::string host;
-  std::string user_agent;
+  std::string_view method;
+  std::string_view target;  // as sent: usually a path, an absolute URI through a proxy
+  std::string_view version;  // "HTTP/1.1"
+  std::string_view host;
+  std::string_view user_agent;
   std::uint64_t content_length = 0;
   bool chunked = false;  // Transfer-Encoding: chunked
 };

@@ -71,14 +71,14 @@ struct FlowCore {
 struct FlowRecord : FlowCore {
   // Adds a name seen for the flow (kept once, at most kMaxFlowNames); it becomes `name` when it
   // comes from a better source than the present one. Dissectors and naming all go through here.
-  void add_name(const std::string& seen, NameSource source) {
+  void add_name(std::string_view seen, NameSource source) {
     if (seen.empty()) return;
     if (name_source == NameSource::kNone || source < name_source) {
       name = seen;
       name_source = source;
     }
     if (names.size() < kMaxFlowNames && std::find(names.begin(), names.end(), seen) == names.end())
-      names.push_back(seen);
+      names.emplace_back(seen);
   }
 
   std::string name;                // the name the flow is best known by; "" if none
