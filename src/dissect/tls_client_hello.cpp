@@ -62,8 +62,7 @@ void read_extension(std::uint16_t type, core::ByteReader data, ClientHello& out)
   }
 }
 
-// JA4's lists and their text, held inline: a ClientHello offers a few dozen values, and computing
-// the fingerprint is done for every TLS and QUIC flow.
+// JA4's lists and their text, held inline: a ClientHello offers a few dozen values.
 using Values = absl::InlinedVector<std::uint16_t, 64>;
 using Text = absl::InlinedVector<char, 320>;
 
@@ -94,23 +93,14 @@ std::array<char, 12> hash12(const Text& text) {
   return out;
 }
 
-// hash12 appended to `out`; twelve zeros for an empty list (JA4). An app's ClientHellos repeat
-// the same lists connection after connection, so the hashes are remembered (per thread, a
-// bounded number of lists) rather than computed again for every flow.
+// hash12 appended to `out`; twelve zeros for an empty list (JA4).
 void put_hash12(std::string& out, const Text& text) {
   if (text.empty()) {
     out.append(12, '0');
     return;
   }
-  constexpr std::size_t kRemembered = 4096;
-  thread_local absl::flat_hash_map<std::string, std::array<char, 12>> seen;
-  const absl::string_view key(text.data(), text.size());  // Debian's abseil has its own string_view
-  auto it = seen.find(key);
-  if (it == seen.end()) {
-    if (seen.size() >= kRemembered) seen.clear();
-    it = seen.emplace(std::string(text.data(), text.size()), hash12(text)).first;
-  }
-  out.append(it->second.data(), it->second.size());
+  const std::array<char, 12> h = hash12(text);
+  out.append(h.data(), h.size());
 }
 
 void put_hex_list(Text& out, Values values, bool sort) {
@@ -165,31 +155,7 @@ void put_alpn_code(std::string& out, const ClientHello& hello) {
   out.push_back(kHex[last & 0xf]);
 }
 
-}  // namespace
-
-bool parse_client_hello(core::Bytes body, ClientHello& out) {
-  out = ClientHello{};
-  core::ByteReader r(body);
-  out.legacy_version = r.u16be();
-  r.skip(32);        // random
-  r.sub_u8();        // legacy_session_id
-  read_u16_list(r.sub_u16be(), out.ciphers);
-  r.sub_u8();        // legacy_compression_methods
-  if (!r.ok()) return false;
-  if (r.remaining() == 0) return true;  // no extensions (SSL 3.0 and early TLS clients)
-  core::ByteReader exts = r.sub_u16be();
-  out.extensions.reserve(std::min<std::size_t>(exts.remaining() / 4, 32));  // most send 10 to 20
-  while (exts.ok() && exts.remaining() >= 4) {
-    const std::uint16_t type = exts.u16be();
-    const core::ByteReader data = exts.sub_u16be();
-    if (!exts.ok()) break;
-    out.extensions.push_back(type);
-    read_extension(type, data, out);
-  }
-  return true;
-}
-
-std::string ja4(const ClientHello& hello, char protocol) {
+std::string compute_ja4(const ClientHello& hello, char protocol) {
   const Values ciphers = without_grease(hello.ciphers);
   const Values extensions = without_grease(hello.extensions);
   const Values versions = without_grease(hello.versions);
@@ -227,6 +193,63 @@ std::string ja4(const ClientHello& hello, char protocol) {
   out.push_back('_');
   put_hash12(out, c_text);
   return out;
+}
+
+// What the fingerprint reads of a ClientHello, GREASE left out (browsers pick it anew for every
+// connection): equal keys make equal fingerprints.
+void put_key(Text& key, const ClientHello& hello, char protocol) {
+  const auto u16 = [&](std::uint16_t v) {
+    key.push_back(static_cast<char>(v >> 8));
+    key.push_back(static_cast<char>(v & 0xff));
+  };
+  key.push_back(protocol);
+  key.push_back(hello.has_sni ? 'd' : 'i');
+  u16(hello.legacy_version);
+  // Each list behind its length, so that no two ClientHellos make the same key.
+  for (const auto* list : {&hello.ciphers, &hello.extensions, &hello.versions, &hello.sigalgs}) {
+    const auto n = std::count_if(list->begin(), list->end(), [](std::uint16_t v) { return !is_grease(v); });
+    u16(static_cast<std::uint16_t>(n));  // a list has fewer than 2^15 values: its length is 16 bits
+    for (const auto v : *list)
+      if (!is_grease(v)) u16(v);
+  }
+  if (!hello.alpn.empty()) key.insert(key.end(), hello.alpn.front().begin(), hello.alpn.front().end());
+}
+
+}  // namespace
+
+bool parse_client_hello(core::Bytes body, ClientHello& out) {
+  out = ClientHello{};
+  core::ByteReader r(body);
+  out.legacy_version = r.u16be();
+  r.skip(32);        // random
+  r.sub_u8();        // legacy_session_id
+  read_u16_list(r.sub_u16be(), out.ciphers);
+  r.sub_u8();        // legacy_compression_methods
+  if (!r.ok()) return false;
+  if (r.remaining() == 0) return true;  // no extensions (SSL 3.0 and early TLS clients)
+  core::ByteReader exts = r.sub_u16be();
+  out.extensions.reserve(std::min<std::size_t>(exts.remaining() / 4, 32));  // most send 10 to 20
+  while (exts.ok() && exts.remaining() >= 4) {
+    const std::uint16_t type = exts.u16be();
+    const core::ByteReader data = exts.sub_u16be();
+    if (!exts.ok()) break;
+    out.extensions.push_back(type);
+    read_extension(type, data, out);
+  }
+  return true;
+}
+
+std::string ja4(const ClientHello& hello, char protocol) {
+  // An app's ClientHellos repeat connection after connection: fingerprints are remembered (per
+  // thread, a bounded number) rather than computed, sorted and hashed again for every flow.
+  constexpr std::size_t kRemembered = 4096;
+  thread_local absl::flat_hash_map<std::string, std::string> seen;
+  Text key;
+  put_key(key, hello, protocol);
+  const absl::string_view k(key.data(), key.size());  // Debian's abseil has its own string_view
+  if (const auto it = seen.find(k); it != seen.end()) return it->second;
+  if (seen.size() >= kRemembered) seen.clear();
+  return seen.emplace(std::string(key.data(), key.size()), compute_ja4(hello, protocol)).first->second;
 }
 
 std::vector<std::string> offered_versions(const ClientHello& hello) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "decode/packet.hpp"
@@ -45,6 +46,24 @@ TEST(Ja4, WithoutSniVersionsOrSignatureAlgorithms) {
   h = ClientHello{};
   h.legacy_version = 0x0301;
   EXPECT_EQ(ja4(h, 't'), "t10i000000_000000000000_000000000000");
+}
+
+// Fingerprints are remembered per thread: what is remembered must never answer for a different
+// ClientHello, and GREASE (new on every connection) must not stop a repeat from being known.
+TEST(Ja4, RememberedFingerprintsAnswerOnlyForTheSameClientHello) {
+  const std::string first = ja4(chrome(), 't');
+  ClientHello other_grease = chrome();
+  other_grease.ciphers.front() = 0x7a7a;
+  other_grease.extensions.back() = 0xcaca;
+  EXPECT_EQ(ja4(other_grease, 't'), first);
+  // The same values split differently between two lists: a different ClientHello.
+  ClientHello moved = chrome();
+  moved.extensions.push_back(moved.ciphers.back());
+  moved.ciphers.pop_back();
+  std::string fresh;
+  std::thread([&] { fresh = ja4(moved, 't'); }).join();  // a thread remembers nothing yet
+  EXPECT_EQ(ja4(moved, 't'), fresh);
+  EXPECT_NE(fresh, first);
 }
 
 TEST(Ja4, AlpnCharactersFollowTheSpecification) {
