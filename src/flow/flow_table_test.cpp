@@ -238,15 +238,15 @@ TEST_F(FlowTableTest, ReassembledStreamReachesTheDissectorInOrder) {
 
 // Waits for an odd datagram after an even one, then says it holds nothing (kIdle).
 struct PairDissector : Dissector {
-  int* made;
-  int* closes;
+  explicit PairDissector(int& closes) : closes(closes) {}
+  int& closes;
   int seen = 0;
   Progress on_stream(Direction, core::Timestamp, core::Bytes) override { return Progress::reject(); }
   Progress on_gap(Direction, std::uint64_t) override { return Progress::reject(); }
   Progress on_datagram(Direction, core::Timestamp, core::Bytes b) override {
     return ++seen % 2 == 0 ? Progress::idle(b.size()) : Progress::done(b.size());
   }
-  void on_close() override { ++*closes; }
+  void on_close() override { ++closes; }
 };
 
 TEST_F(FlowTableTest, AnIdleDatagramDissectorIsDroppedAndChosenAgainForMore) {
@@ -254,10 +254,7 @@ TEST_F(FlowTableTest, AnIdleDatagramDissectorIsDroppedAndChosenAgainForMore) {
   DissectorTable table;
   table.add([&](const FlowContext&) -> std::unique_ptr<Dissector> {
     ++made;
-    auto d = std::make_unique<PairDissector>();
-    d->made = &made;
-    d->closes = &closes;
-    return d;
+    return std::make_unique<PairDissector>(closes);
   });
   FlowTable t(config, table, sink);
   const auto c = ep("192.0.2.1", 40000), s = ep("192.0.2.53", 53);

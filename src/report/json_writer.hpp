@@ -90,7 +90,7 @@ class JsonWriter {
   }
   // Helpers for writing raw: each writes at `p` and returns the end.
   static char* put(char* p, std::string_view s) {
-    std::memcpy(p, s.data(), s.size());
+    if (!s.empty()) std::memcpy(p, s.data(), s.size());  // an empty view may have no data at all
     return p + s.size();
   }
   // `s` quoted and escaped: at most 6 × its size + 2 bytes.
@@ -107,7 +107,7 @@ class JsonWriter {
     buf_.resize(at + n);
     return buf_.data() + at;
   }
-  void append(std::string_view s) { std::memcpy(append(s.size()), s.data(), s.size()); }
+  void append(std::string_view s) { put(append(s.size()), s); }
 
   // Before a value or key: the comma after an earlier member, and a pending line break. Inline:
   // it runs for every value of every flow.

@@ -42,6 +42,11 @@ TEST(JsonWriter, WritesDurationsAsExactSeconds) {
   EXPECT_EQ(seconds(-1'500'000'000), "-1.5");
 }
 
+TEST(JsonWriter, WritesAnEmptyViewWithoutData) {
+  EXPECT_EQ(json_quoted(std::string_view()), R"("")");
+  EXPECT_EQ(written([](JsonWriter& w) { w.value(std::string_view()); }), R"("")");
+}
+
 TEST(JsonWriter, EscapesPerRfc8259) {
   EXPECT_EQ(json_quoted("a\"b\\c"), R"("a\"b\\c")");
   EXPECT_EQ(json_quoted("line\nbreak\t"), R"("line\nbreak\t")");

@@ -279,6 +279,12 @@ core::FixedText<8> rcode_name(std::uint8_t rcode) {
 void write_dns(JsonWriter& w, const dissect::DnsTransaction& t, std::string_view type) {
   using J = JsonWriter;
   const auto quoted = [](std::string_view s) { return 6 * s.size() + 2; };  // J::put_quoted's bound
+  // `{"name":…,"type":"…"`, of a question or a record, the i-th of its array.
+  const auto name_and_type = [](char* p, std::size_t i, std::string_view name, std::uint16_t type) {
+    p = J::put(p, i == 0 ? "{\"name\":" : ",{\"name\":");
+    p = J::put(J::put_quoted(p, name), ",\"type\":\"");
+    return J::put(J::put(p, dissect::dns_type_name(type).view()), "\"");
+  };
   std::size_t max = 512 + quoted(type) + quoted(t.qname);
   for (const auto& q : t.more_questions) max += 64 + quoted(q.name);
   for (const auto& a : t.answers)
@@ -297,12 +303,8 @@ void write_dns(JsonWriter& w, const dissect::DnsTransaction& t, std::string_view
   p = J::put(J::put(p, dissect::dns_type_name(t.qtype).view()), "\",");
   if (!t.more_questions.empty()) {
     p = J::put(p, "\"more_questions\":[");
-    for (std::size_t i = 0; i < t.more_questions.size(); ++i) {
-      const auto& q = t.more_questions[i];
-      p = J::put(p, i == 0 ? "{\"name\":" : ",{\"name\":");
-      p = J::put(J::put_quoted(p, q.name), ",\"type\":\"");
-      p = J::put(J::put(p, dissect::dns_type_name(q.type).view()), "\"}");
-    }
+    for (std::size_t i = 0; i < t.more_questions.size(); ++i)
+      p = J::put(name_and_type(p, i, t.more_questions[i].name, t.more_questions[i].type), "}");
     p = J::put(p, "],");
   }
   p = J::put(p, "\"rcode\":");
@@ -312,10 +314,7 @@ void write_dns(JsonWriter& w, const dissect::DnsTransaction& t, std::string_view
   p = J::put(p, ",\"answers\":[");
   for (std::size_t i = 0; i < t.answers.size(); ++i) {
     const auto& a = t.answers[i];
-    p = J::put(p, i == 0 ? "{\"name\":" : ",{\"name\":");
-    p = J::put(J::put_quoted(p, a.name), ",\"type\":\"");
-    p = J::put(J::put(p, dissect::dns_type_name(a.type).view()), "\",\"ttl\":");
-    p = J::put_uint(p, a.ttl);
+    p = J::put_uint(J::put(name_and_type(p, i, a.name, a.type), ",\"ttl\":"), a.ttl);
     if (!a.target.empty()) p = J::put_quoted(J::put(p, ",\"target\":"), a.target);
     if (!a.addresses.empty()) {
       p = J::put(p, ",\"addresses\":[");
