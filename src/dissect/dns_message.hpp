@@ -81,10 +81,11 @@ struct DnsMessage {
 // Names are written in zone-file form (RFC 1035 §5.1): labels joined by '.', without the final
 // dot; '.' and '\' inside a label and bytes outside printable ASCII as \DDD; the root as ".".
 //
-// Parses one message into `out`, replacing what it held. Returns false when the header or a question cannot be read,
-// with `error_offset` at the byte where reading failed. Answers are read until one is damaged:
-// the ones before it are kept (and true returned), since a truncated answer section still names
-// what it names. Compression pointers must point backwards, so no message can make it loop.
+// Parses one message into `out`, replacing what it held. Returns false when the header or a
+// question cannot be read, with `error_offset` at the byte where reading failed. Answers are read
+// until one is damaged: the ones before it are kept (and true returned), since a truncated answer
+// section still names what it names. Compression pointers must point backwards, so no message
+// can make it loop.
 bool parse_dns(core::Bytes message, DnsMessage& out, std::size_t& error_offset);
 
 }  // namespace tattle::dissect

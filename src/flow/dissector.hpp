@@ -51,8 +51,9 @@ struct FlowContext {
   std::uint8_t ip_proto = 0;
   core::Endpoint client, server;
   // The packet that opened the flow (or, choosing again after kIdle, the flow's next datagram):
-  // who sent it, and its payload, which is valid only while the table chooses. A UDP protocol known by its first datagram (QUIC) is chosen by it,
-  // without a dissector for every other flow. The same packet then goes to on_datagram().
+  // who sent it, and its payload, which is valid only while the table chooses. A UDP protocol
+  // known by its first datagram (QUIC) is chosen by it, without a dissector for every other
+  // flow. The same packet then goes to on_datagram().
   Direction first_dir = Direction::kFromClient;
   core::Bytes first_payload;
 };
@@ -75,7 +76,8 @@ class Dissector {
 };
 
 // Chooses dissectors for a new flow (and again for a flow whose datagram dissector went idle).
-// Factories are asked in order; the first that returns one wins. An explicit table (not self-registering statics), so the set in use is plain to see.
+// Factories are asked in order; the first that returns one wins. An explicit table (not
+// self-registering statics), so the set in use is plain to see.
 class DissectorTable {
  public:
   using Factory = std::function<std::unique_ptr<Dissector>(const FlowContext&)>;

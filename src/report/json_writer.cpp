@@ -41,11 +41,7 @@ void JsonWriter::value(std::string_view s) {
 }
 
 // format_int rather than format_to("{}"): no format string to parse, a dozen numbers per flow.
-void JsonWriter::value(std::uint64_t v) {
-  separate();
-  const fmt::format_int text(v);
-  append(std::string_view(text.data(), text.size()));
-}
+void JsonWriter::value(std::uint64_t v) { end_raw(put_uint(begin_raw(20), v)); }
 
 void JsonWriter::value(std::int64_t v) {
   separate();

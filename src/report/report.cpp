@@ -289,9 +289,7 @@ void write_dns(JsonWriter& w, const dissect::DnsTransaction& t, std::string_view
   for (const auto& q : t.more_questions) max += 64 + quoted(q.name);
   for (const auto& a : t.answers)
     max += 128 + quoted(a.name) + quoted(a.target) + a.addresses.size() * (core::kAddressTextMax + 4);
-  char* const start = w.begin_raw(max);
-  char* p = start;
-  p = J::put(p, "{");
+  char* p = J::put(w.begin_raw(max), "{");
   if (!type.empty()) p = J::put(J::put_quoted(J::put(p, "\"type\":"), type), ",");
   p = J::put(J::put(J::put(p, "\"time\":\""), core::iso8601_text(t.time).view()), "\",\"flow\":");
   p = J::put(J::put_uint(p, t.flow_id), ",\"proto\":");
