@@ -379,12 +379,15 @@ int run_audit(const AuditOptions& options) {
   enrich::ResolutionMap resolutions;
   const enrich::Enricher enricher(enrichment->locator, enrichment->catalog, enrichment->tags, enrichment->app_map);
   enrich::Namer namer(resolutions, enricher, sinks, sinks);
+  // Names from pcapng NRB blocks, as the readers come across them. Looked for after every frame,
+  // so the lists are held here rather than asked of each reader (a virtual call) every time.
+  std::vector<const std::vector<capture::NameRecord>*> name_lists;
+  for (const auto* src : opened) name_lists.push_back(&src->names());
   std::vector<std::size_t> names_taken(opened.size(), 0);
-  // Names from pcapng NRB blocks, as the readers come across them.
   const auto take_names = [&] {
     if (options.flows_only) return;
-    for (std::size_t i = 0; i < opened.size(); ++i) {
-      const auto& names = opened[i]->names();
+    for (std::size_t i = 0; i < name_lists.size(); ++i) {
+      const auto& names = *name_lists[i];
       for (; names_taken[i] < names.size(); ++names_taken[i])
         resolutions.add_known(names[names_taken[i]].addr, names[names_taken[i]].name);
     }

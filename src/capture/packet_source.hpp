@@ -106,6 +106,7 @@ class PacketSource {
   [[nodiscard]] virtual bool stable() const = 0;
 
   [[nodiscard]] virtual const InputInfo& info() const = 0;
+  // Name records (pcapng NRB) read so far: the same vector for the life of the source, growing.
   [[nodiscard]] virtual const std::vector<NameRecord>& names() const = 0;
   [[nodiscard]] virtual const std::vector<Secret>& secrets() const = 0;
 

@@ -10,21 +10,21 @@
 
 namespace tattle::core {
 
-// True when every byte of `s` is printable ASCII from `lo` (0x20 or 0x21) to 0x7e and is
-// neither `a` nor `b`. Hand-written with the classic "has a byte below n" bit tricks (no SIMD
-// library in Debian does this small a job); exact, as a test checks for every byte value.
-inline bool printable_without(std::string_view s, unsigned char lo, char a, char b) {
+// True when each of the eight bytes of `w` is printable ASCII from `lo` (0x20 or 0x21) to 0x7e
+// and is neither `a` nor `b`. Hand-written with the classic "has a byte below n" bit tricks (no
+// SIMD library in Debian does this small a job); exact, as a test checks for every byte value.
+inline bool word_printable_without(std::uint64_t w, unsigned char lo, char a, char b) {
   constexpr std::uint64_t kOnes = 0x0101010101010101ull;
   constexpr std::uint64_t kHighs = 0x8080808080808080ull;
   const auto has_zero = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };
-  const std::uint64_t below = kOnes * lo;
-  const std::uint64_t aa = kOnes * static_cast<unsigned char>(a);
-  const std::uint64_t bb = kOnes * static_cast<unsigned char>(b);
-  const auto word_ok = [&](std::uint64_t w) {
-    const std::uint64_t low = (w - below) & ~w & kHighs;    // a byte below `lo`
-    const std::uint64_t high = ((w + kOnes) | w) & kHighs;  // a byte of 0x7f or above
-    return (low | high | has_zero(w ^ aa) | has_zero(w ^ bb)) == 0;
-  };
+  const std::uint64_t low = (w - kOnes * lo) & ~w & kHighs;  // a byte below `lo`
+  const std::uint64_t high = ((w + kOnes) | w) & kHighs;     // a byte of 0x7f or above
+  return (low | high | has_zero(w ^ (kOnes * static_cast<unsigned char>(a))) |
+          has_zero(w ^ (kOnes * static_cast<unsigned char>(b)))) == 0;
+}
+
+// The same for every byte of `s`.
+inline bool printable_without(std::string_view s, unsigned char lo, char a, char b) {
   if (s.size() < 8) {  // short (a DNS label, mostly): byte by byte
     for (const char ch : s) {
       const auto c = static_cast<unsigned char>(ch);
@@ -35,11 +35,11 @@ inline bool printable_without(std::string_view s, unsigned char lo, char a, char
   std::uint64_t w;
   for (std::size_t i = 0; i + 8 <= s.size(); i += 8) {
     std::memcpy(&w, s.data() + i, 8);
-    if (!word_ok(w)) return false;
+    if (!word_printable_without(w, lo, a, b)) return false;
   }
   // The last bytes, as the word that ends the text (overlapping bytes already checked).
   std::memcpy(&w, s.data() + s.size() - 8, 8);
-  return word_ok(w);
+  return word_printable_without(w, lo, a, b);
 }
 
 }  // namespace tattle::core

@@ -100,15 +100,19 @@ FixedText<kAddressTextMax> text(const IpAddress& a) {
   return t;
 }
 
-FixedText<kEndpointTextMax> text(const Endpoint& e) {
-  FixedText<kEndpointTextMax> t;
-  char* out = t.begin();
+char* put_endpoint(char* out, const Endpoint& e, std::string_view address) {
   const bool v6 = e.addr.version == 6;
   if (v6) *out++ = '[';
-  out = put_address(out, e.addr);
+  if (!address.empty()) std::memcpy(out, address.data(), address.size());
+  out += address.size();
   if (v6) *out++ = ']';
   *out++ = ':';
-  t.finish(put_decimal(out, e.port));
+  return put_decimal(out, e.port);
+}
+
+FixedText<kEndpointTextMax> text(const Endpoint& e) {
+  FixedText<kEndpointTextMax> t;
+  t.finish(put_endpoint(t.begin(), e, text(e.addr).view()));
   return t;
 }
 

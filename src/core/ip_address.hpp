@@ -7,6 +7,7 @@
 #include <cstring>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "core/fixed_text.hpp"
@@ -84,6 +85,8 @@ inline constexpr std::size_t kEndpointTextMax = kAddressTextMax + 8;  // "[" "]:
 FixedText<kAddressTextMax> text(const IpAddress& a);
 // "192.0.2.1:443" or "[2001:db8::1]:443".
 FixedText<kEndpointTextMax> text(const Endpoint& e);
+// The same at `out`, with the address's text given (from a cache, say); returns the end.
+char* put_endpoint(char* out, const Endpoint& e, std::string_view address);
 std::string to_string(const IpAddress& a);
 std::string to_string(const Endpoint& e);
 

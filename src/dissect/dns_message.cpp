@@ -1,6 +1,7 @@
 #include "dissect/dns_message.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -9,9 +10,7 @@
 
 namespace tattle::dissect {
 
-namespace {
-
-std::string_view mnemonic(std::uint16_t type) {
+std::string_view dns_type_mnemonic(std::uint16_t type) {
   switch (type) {
     case dns_type::kA: return "A";
     case dns_type::kNs: return "NS";
@@ -30,11 +29,9 @@ std::string_view mnemonic(std::uint16_t type) {
   }
 }
 
-}  // namespace
-
 core::FixedText<10> dns_type_name(std::uint16_t type) {
   core::FixedText<10> out;
-  const std::string_view m = mnemonic(type);
+  const std::string_view m = dns_type_mnemonic(type);
   out.finish(m.empty() ? fmt::format_to(out.begin(), "TYPE{}", type) : std::copy(m.begin(), m.end(), out.begin()));
   return out;
 }
@@ -46,16 +43,42 @@ constexpr std::size_t kMaxNameWire = 255;  // RFC 1035 §2.3.4
 // pointers from costing more than a few hundred steps per name.
 constexpr int kMaxJumps = 64;
 
-// A label's bytes as zone-file text (RFC 1035 §5.1): printable ones as they are, '.', '\\' and
-// the others as \\DDD. A long plain label is checked a word at a time and copied whole; most
-// labels are a few bytes, quicker copied one by one as they are checked.
-char* write_label(char* out, core::Bytes label) {
-  const std::string_view text(reinterpret_cast<const char*>(label.data()), label.size());
-  if (text.size() >= 16 && core::printable_without(text, 0x21, '.', '\\')) {
-    std::memcpy(out, text.data(), text.size());
-    return out + text.size();
+// Labels are copied a word at a time, and a word may be written past a label's text: the text
+// buffer has this much room after its capacity.
+constexpr std::size_t kWordSlack = 7;
+
+// Copies the label of `len` bytes ending at `end` to `out` if all its bytes are plain (printable,
+// neither '.' nor '\\'), a word at a time; false otherwise. Words are read so that they end
+// within the label, never past it: the 8 bytes before `end` must belong to the message.
+bool copy_plain_label(char* out, const std::uint8_t* end, std::size_t len) {
+  const auto plain = [](std::uint64_t w) { return core::word_printable_without(w, 0x21, '.', '\\'); };
+  std::uint64_t w;
+  if (len < 8) {  // most labels: one word, shifted so that its bytes before the label drop out
+    std::memcpy(&w, end - 8, 8);
+    w >>= 8 * (8 - len);
+    if (!plain(w | 0x6161616161616161ull << (8 * len))) return false;  // 'a' where the word is empty
+    std::memcpy(out, &w, 8);
+    return true;
   }
-  for (const std::uint8_t c : label) {
+  const std::uint8_t* label = end - len;
+  for (std::size_t i = 0; i + 8 < len; i += 8) {
+    std::memcpy(&w, label + i, 8);
+    if (!plain(w)) return false;
+    std::memcpy(out + i, &w, 8);
+  }
+  std::memcpy(&w, end - 8, 8);  // the last word, overlapping the one before
+  if (!plain(w)) return false;
+  std::memcpy(out + len - 8, &w, 8);
+  return true;
+}
+
+// The label of `len` bytes at `at` in `msg` as zone-file text (RFC 1035 §5.1): printable bytes as
+// they are; '.', '\\' and the others as \\DDD.
+char* write_label(char* out, core::Bytes msg, std::size_t at, std::size_t len) {
+  if constexpr (std::endian::native == std::endian::little) {
+    if (at + len >= 8 && copy_plain_label(out, msg.data() + at + len, len)) return out + len;
+  }
+  for (const std::uint8_t c : msg.subspan(at, len)) {
     if (c > 0x20 && c < 0x7f && c != '.' && c != '\\') {
       *out++ = static_cast<char>(c);
     } else {
@@ -99,7 +122,7 @@ bool read_name(core::Bytes msg, std::size_t& pos, DnsMessage& out, std::string_v
     wire += 1u + len;
     if (wire > kMaxNameWire || p + 1 + len > msg.size()) return false;
     if (w != start) *w++ = '.';
-    w = write_label(w, msg.subspan(p + 1, len));
+    w = write_label(w, msg, p + 1, len);
     p += 1u + len;
   }
   if (!jumped) next = p + 1;
@@ -171,7 +194,7 @@ bool parse_dns(core::Bytes message, DnsMessage& out, std::size_t& error_offset) 
   out.answers.clear();
   out.dropped_records = 0;
   out.text_used = 0;
-  if (!out.text) out.text = std::make_unique_for_overwrite<char[]>(DnsMessage::kTextCapacity);
+  if (!out.text) out.text = std::make_unique_for_overwrite<char[]>(DnsMessage::kTextCapacity + kWordSlack);
   core::ByteReader r(message);
   out.id = r.u16be();
   const std::uint16_t flags = r.u16be();

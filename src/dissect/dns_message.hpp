@@ -31,8 +31,10 @@ inline constexpr std::uint16_t kSvcb = 64;
 inline constexpr std::uint16_t kHttps = 65;
 }  // namespace dns_type
 
-// "A", "AAAA", ... or "TYPE<n>" (RFC 3597) for types without a mnemonic here. In a fixed buffer:
-// the DNS log writes one or more for every transaction.
+// "A", "AAAA", ... for the types named here; empty for the others.
+std::string_view dns_type_mnemonic(std::uint16_t type);
+// The mnemonic, or "TYPE<n>" (RFC 3597) for types without one here. In a fixed buffer: the DNS
+// log writes one or more for every transaction.
 core::FixedText<10> dns_type_name(std::uint16_t type);
 
 // Names are views into the DnsMessage they were read from: valid until it is parsed into again.

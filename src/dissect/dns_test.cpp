@@ -1,5 +1,6 @@
 #include "dissect/dns.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -113,6 +114,56 @@ TEST(DnsMessage, EscapesOddLabelBytesAndNamesTheRoot) {
   EXPECT_EQ(out.questions[0].name, "a\\046\\007.b\\032");
   EXPECT_EQ(out.questions[1].name, ".");
   EXPECT_EQ(out.questions[1].qclass, 1);
+}
+
+// Labels are copied a word at a time when plain: every label length, with one byte of every kind
+// at every place (or none), must read as the byte-by-byte rule writes it.
+TEST(DnsMessage, LabelsOfEveryLengthReadAsTheyShould) {
+  for (const std::size_t first : {0, 1, 5}) {  // the length of a label before, if any
+    for (std::size_t len = 1; len <= 63; ++len) {
+      // None, and bytes at and around the edges of what is plain: 0x2e is '.', 0x5c '\\'.
+      for (const int odd : {-1, 0x00, 0x20, 0x21, 0x2e, 0x5c, 0x7e, 0x7f, 0xff}) {
+        for (std::size_t at = 0; at < len; ++at) {
+          Msg m = header(1, 0x0100, 1, 0);
+          std::string want;
+          if (first > 0) {
+            m.push_back(static_cast<std::uint8_t>(first));
+            m.insert(m.end(), first, 'q');
+            want = std::string(first, 'q') + ".";
+          }
+          m.push_back(static_cast<std::uint8_t>(len));
+          for (std::size_t i = 0; i < len; ++i) {
+            const int c = i == at && odd >= 0 ? odd : 'a' + static_cast<int>(i % 26);
+            m.push_back(static_cast<std::uint8_t>(c));
+            if (c > 0x20 && c < 0x7f && c != '.' && c != '\\')
+              want += static_cast<char>(c);
+            else
+              want += fmt::format("\\{:03}", c);
+          }
+          m.push_back(0);
+          put16(m, 1);
+          put16(m, 1);
+          DnsMessage out;
+          std::size_t err = 0;
+          ASSERT_TRUE(parse_dns(m, out, err));
+          ASSERT_EQ(out.questions.size(), 1u);
+          EXPECT_EQ(out.questions[0].name, want) << "length " << len << ", byte " << odd << " at " << at;
+          if (odd < 0) break;  // one message is enough without an odd byte
+        }
+      }
+    }
+  }
+  // Labels with fewer than eight message bytes up to their end: a pointer into the header, whose
+  // ID and flags read as the labels 'a' and '\0'.
+  Msg m = header(0x0161, 0x0100, 1, 0);
+  put16(m, 0xc000);
+  put16(m, 1);
+  put16(m, 1);
+  DnsMessage out;
+  std::size_t err = 0;
+  ASSERT_TRUE(parse_dns(m, out, err));
+  ASSERT_EQ(out.questions.size(), 1u);
+  EXPECT_EQ(out.questions[0].name, "a.\\000");
 }
 
 TEST(DnsMessage, KeepsAnswersBeforeADamagedOne) {

@@ -68,7 +68,12 @@ char* JsonWriter::put_seconds(char* p, std::int64_t ns) {
     *p++ = '-';
     ns = -ns;  // durations are far from INT64_MIN
   }
-  p = put_uint(p, static_cast<std::uint64_t>(ns / core::kNsPerSecond));
+  const std::int64_t whole = ns / core::kNsPerSecond;
+  // Mostly a round trip time, under ten seconds: one digit.
+  if (whole < 10)
+    *p++ = static_cast<char>('0' + whole);
+  else
+    p = put_uint(p, static_cast<std::uint64_t>(whole));
   std::int64_t frac = ns % core::kNsPerSecond;
   if (frac == 0) return p;
   char digits[9];

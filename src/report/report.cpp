@@ -273,6 +273,29 @@ core::FixedText<8> rcode_name(std::uint8_t rcode) {
     out.finish(fmt::format_to(out.begin(), "RCODE{}", rcode));  // "RCODE255" at most
   return out;
 }
+
+// The DNS log names the same few resolvers and clients, and many of the same answer addresses,
+// over and over: their texts come from a small table kept by this thread, each written once.
+std::string_view address_text(const core::IpAddress& a) {
+  struct Entry {
+    core::IpAddress addr;  // version 0 while empty: "no address", whose text is empty too
+    core::FixedText<core::kAddressTextMax> text;
+  };
+  thread_local std::array<Entry, 256> table{};
+  Entry& e = table[((a.word(0) ^ a.word(1) * 0x9e3779b97f4a7c15ull) * 0xff51afd7ed558ccdull) >> 56];
+  if (!(e.addr == a)) {
+    e.addr = a;
+    e.text = core::text(a);
+  }
+  return e.text.view();
+}
+
+// A type's mnemonic as it is, without building its text, for the few types that have one here.
+char* put_type(char* p, std::uint16_t type) {
+  const std::string_view m = dissect::dns_type_mnemonic(type);
+  return m.empty() ? JsonWriter::put(p, dissect::dns_type_name(type).view()) : JsonWriter::put(p, m);
+}
+
 }  // namespace
 
 // Written raw, in one go: the DNS log has a record for every lookup, often most of a report.
@@ -283,7 +306,7 @@ void write_dns(JsonWriter& w, const dissect::DnsTransaction& t, std::string_view
   const auto name_and_type = [](char* p, std::size_t i, std::string_view name, std::uint16_t type) {
     p = J::put(p, i == 0 ? "{\"name\":" : ",{\"name\":");
     p = J::put(J::put_quoted(p, name), ",\"type\":\"");
-    return J::put(J::put(p, dissect::dns_type_name(type).view()), "\"");
+    return J::put(put_type(p, type), "\"");
   };
   std::size_t max = 512 + quoted(type) + quoted(t.qname);
   for (const auto& q : t.more_questions) max += 64 + quoted(q.name);
@@ -294,11 +317,11 @@ void write_dns(JsonWriter& w, const dissect::DnsTransaction& t, std::string_view
   p = J::put(J::put(J::put(p, "\"time\":\""), core::iso8601_text(t.time).view()), "\",\"flow\":");
   p = J::put(J::put_uint(p, t.flow_id), ",\"proto\":");
   p = J::put(J::put_quoted(p, proto_name(t.ip_proto)), ",\"client\":\"");
-  p = J::put(J::put(p, core::text(t.client).view()), "\",\"server\":\"");
-  p = J::put(J::put(p, core::text(t.server).view()), "\",\"id\":");
+  p = J::put(core::put_endpoint(p, t.client, address_text(t.client.addr)), "\",\"server\":\"");
+  p = J::put(core::put_endpoint(p, t.server, address_text(t.server.addr)), "\",\"id\":");
   p = J::put(J::put_uint(p, t.id), ",\"qname\":");
   p = J::put(J::put_quoted(p, t.qname), ",\"qtype\":\"");
-  p = J::put(J::put(p, dissect::dns_type_name(t.qtype).view()), "\",");
+  p = J::put(put_type(p, t.qtype), "\",");
   if (!t.more_questions.empty()) {
     p = J::put(p, "\"more_questions\":[");
     for (std::size_t i = 0; i < t.more_questions.size(); ++i)
@@ -318,7 +341,7 @@ void write_dns(JsonWriter& w, const dissect::DnsTransaction& t, std::string_view
       p = J::put(p, ",\"addresses\":[");
       for (std::size_t k = 0; k < a.addresses.size(); ++k) {
         if (k > 0) *p++ = ',';
-        p = J::put(J::put(J::put(p, "\""), core::text(a.addresses[k]).view()), "\"");
+        p = J::put(J::put(J::put(p, "\""), address_text(a.addresses[k])), "\"");
       }
       p = J::put(p, "]");
     }
