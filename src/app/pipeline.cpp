@@ -403,6 +403,10 @@ int run_audit(const AuditOptions& options) {
   // one everything waits for.
   const bool threaded = stats.threads > 1;
   const std::size_t shards = threaded ? stats.threads - 1 : 1;
+  // Objects the workers share need locks only when there are several workers.
+  sinks.set_shared(threaded);
+  resolutions.set_shared(threaded);
+  enrichment->locator.set_shared(threaded);
   std::vector<std::unique_ptr<Worker>> workers;
   for (std::size_t i = 0; i < shards; ++i)
     workers.push_back(options.flows_only ? std::make_unique<Worker>(config, sinks, nullptr, threaded)

@@ -86,10 +86,23 @@ HeadResult parse_request_head(core::Bytes bytes, HttpRequest& out, std::size_t& 
     if (colon == std::string_view::npos) continue;
     const std::string_view name = field.substr(0, colon);
     const std::string_view value = trim(field.substr(colon + 1));
-    if (header_is(name, "host") && out.host.empty()) out.host = value;
-    else if (header_is(name, "user-agent") && out.user_agent.empty()) out.user_agent = value;
-    else if (header_is(name, "content-length") && !parse_length(value, out.content_length)) return HeadResult::kNotHttp;
-    else if (header_is(name, "transfer-encoding") && value.find("chunked") != std::string_view::npos) out.chunked = true;
+    // By length first: most fields are none of these, and a length rules them out at once.
+    switch (name.size()) {
+      case 4:
+        if (header_is(name, "host") && out.host.empty()) out.host = value;
+        break;
+      case 10:
+        if (header_is(name, "user-agent") && out.user_agent.empty()) out.user_agent = value;
+        break;
+      case 14:
+        if (header_is(name, "content-length") && !parse_length(value, out.content_length)) return HeadResult::kNotHttp;
+        break;
+      case 17:
+        if (header_is(name, "transfer-encoding") && value.find("chunked") != std::string_view::npos) out.chunked = true;
+        break;
+      default:
+        break;
+    }
   }
   head_size = end + terminator;
   return HeadResult::kRead;

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <mutex>
 
 #include <fmt/format.h>
 #include <maxminddb.h>
@@ -164,7 +165,7 @@ core::Place Locator::lookup_uncached(const core::IpAddress& addr) {
 }
 
 std::shared_ptr<const core::Place> Locator::lookup(const core::IpAddress& addr) {
-  const std::lock_guard lock(mutex_);
+  const std::lock_guard lock(lock_);
   if (auto it = cache_.find(addr); it != cache_.end()) return it->second;
   core::Place p = lookup_uncached(addr);
   std::shared_ptr<const core::Place> answer;

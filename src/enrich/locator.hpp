@@ -7,7 +7,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -16,6 +15,7 @@
 
 #include "core/ip_address.hpp"
 #include "core/owner.hpp"
+#include "core/worker_lock.hpp"
 
 namespace tattle::enrich {
 
@@ -40,6 +40,8 @@ class Locator {
   std::shared_ptr<const core::Place> lookup(const core::IpAddress& addr);
   // The databases in use, for the report: "location: PATH (vendor, date)", "mmdb: PATH (type)".
   [[nodiscard]] const std::vector<std::string>& sources() const { return sources_; }
+  // False when a single worker thread looks up.
+  void set_shared(bool shared) { lock_.set_shared(shared); }
 
  private:
   struct Libloc;
@@ -49,7 +51,7 @@ class Locator {
   std::unique_ptr<Libloc> libloc_;
   std::vector<std::unique_ptr<Mmdb>> mmdbs_;
   std::vector<std::string> sources_;
-  std::mutex mutex_;
+  core::WorkerLock lock_;
   absl::flat_hash_map<core::IpAddress, std::shared_ptr<const core::Place>> cache_;
   absl::flat_hash_map<std::uint32_t, std::string> as_names_;
 };

@@ -1,6 +1,7 @@
 #include "enrich/resolution_map.hpp"
 
 #include <algorithm>
+#include <mutex>
 
 #include <absl/container/inlined_vector.h>
 #include <absl/strings/match.h>
@@ -47,7 +48,7 @@ void ResolutionMap::add(const dissect::DnsTransaction& t) {
   // Records of one owner (several A records, say) share one chain.
   std::shared_ptr<const NameChain> chain;
   const std::string_view* chain_owner = nullptr;
-  const std::lock_guard lock(mutex_);
+  const std::lock_guard lock(lock_);
   for (const auto& a : t.answers) {
     if (a.addresses.empty()) continue;
     if (chain_owner == nullptr || !same_name(*chain_owner, a.name)) {
@@ -80,7 +81,7 @@ void ResolutionMap::add(const dissect::DnsTransaction& t) {
 }
 
 void ResolutionMap::add_known(const core::IpAddress& addr, const std::string& name) {
-  const std::lock_guard lock(mutex_);
+  const std::lock_guard lock(lock_);
   if (known_.size() >= kMaxKeys) {
     ++dropped_;
     return;
@@ -90,7 +91,7 @@ void ResolutionMap::add_known(const core::IpAddress& addr, const std::string& na
 
 std::shared_ptr<const NameChain> ResolutionMap::lookup(const core::IpAddress& client, const core::IpAddress& server,
                                                        core::Timestamp time) const {
-  const std::lock_guard lock(mutex_);
+  const std::lock_guard lock(lock_);
   if (const auto it = resolved_.find(Key{client, server}); it != resolved_.end()) {
     const auto& list = it->second;
     const auto after = std::upper_bound(list.begin(), list.end(), time,
@@ -102,7 +103,7 @@ std::shared_ptr<const NameChain> ResolutionMap::lookup(const core::IpAddress& cl
 }
 
 std::uint64_t ResolutionMap::dropped() const {
-  const std::lock_guard lock(mutex_);
+  const std::lock_guard lock(lock_);
   return dropped_;
 }
 

@@ -9,7 +9,6 @@
 #include <memory>
 #include <algorithm>
 #include <functional>
-#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -21,6 +20,7 @@
 
 #include "core/ip_address.hpp"
 #include "core/timestamp.hpp"
+#include "core/worker_lock.hpp"
 #include "dissect/dns.hpp"
 
 namespace tattle::enrich {
@@ -48,6 +48,8 @@ class ResolutionMap {
                                                         core::Timestamp time) const;
   // Resolutions not kept because the map was full.
   [[nodiscard]] std::uint64_t dropped() const;
+  // False when a single worker thread adds and looks up.
+  void set_shared(bool shared) { lock_.set_shared(shared); }
 
  private:
   struct Resolution {
@@ -92,7 +94,7 @@ class ResolutionMap {
   // The chain with these names: the one already held, else a new one (held while there is room).
   std::shared_ptr<const NameChain> intern(ChainView names);
 
-  mutable std::mutex mutex_;
+  mutable core::WorkerLock lock_;
   // Every distinct chain once, shared by all the resolutions that name it: clients resolve the
   // same few names again and again.
   absl::flat_hash_set<std::shared_ptr<const NameChain>, ChainHash, ChainEq> chains_;

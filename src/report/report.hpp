@@ -13,6 +13,7 @@
 #include "capture/packet_source.hpp"
 #include "core/app.hpp"
 #include "core/diagnostics.hpp"
+#include "core/worker_lock.hpp"
 #include "decode/decoder.hpp"
 #include "detect/policy.hpp"
 #include "dissect/dns.hpp"
@@ -145,12 +146,14 @@ class TextSummary final : public RunSink {
 class Fanout final : public RunSink {
  public:
   void add(RunSink* sink) { sinks_.push_back(sink); }
+  // False when a single worker thread makes every call.
+  void set_shared(bool shared) { lock_.set_shared(shared); }
   void on_flow(flow::FlowRecord& f) override {
-    const std::lock_guard lock(mutex_);
+    const std::lock_guard lock(lock_);
     for (auto* s : sinks_) s->on_flow(f);
   }
   void on_dns(const dissect::DnsTransaction& t) override {
-    const std::lock_guard lock(mutex_);
+    const std::lock_guard lock(lock_);
     for (auto* s : sinks_) s->on_dns(t);
   }
   void finish(const RunStats& stats) override {
@@ -158,7 +161,7 @@ class Fanout final : public RunSink {
   }
 
  private:
-  std::mutex mutex_;
+  core::WorkerLock lock_;
   std::vector<RunSink*> sinks_;
 };
 
