@@ -13,7 +13,9 @@ namespace {
 // Names compare case-insensitively (RFC 4343); the chain keeps them as the answer spelled them.
 // (Debian's abseil has a string_view of its own.)
 bool same_name(std::string_view a, std::string_view b) {
-  return absl::EqualsIgnoreCase(absl::string_view(a.data(), a.size()), absl::string_view(b.data(), b.size()));
+  // Mostly spelled alike within a response: a plain comparison first, much the cheaper.
+  return a == b ||
+         absl::EqualsIgnoreCase(absl::string_view(a.data(), a.size()), absl::string_view(b.data(), b.size()));
 }
 
 // The chain from the question to `owner` through the response's CNAMEs, or just `owner` when

@@ -1,9 +1,11 @@
 #include "report/spool.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include <stdio.h>  // fopencookie (glibc)
+#include <sys/mman.h>
 
 namespace tattle::report {
 
@@ -18,6 +20,20 @@ Spool::~Spool() {
   if (overflow_ != nullptr) std::fclose(overflow_);
 }
 
+void Spool::Unmap::operator()(char* p) const { munmap(p, kBlock); }
+
+Spool::Block Spool::map_block() {
+  // Twice the size, then the unaligned ends given back: mmap aligns only to a page.
+  void* const mapped = mmap(nullptr, 2 * kBlock, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapped == MAP_FAILED) return nullptr;
+  char* const start = static_cast<char*>(mapped);
+  const std::size_t head = (kBlock - reinterpret_cast<std::uintptr_t>(start) % kBlock) % kBlock;
+  if (head > 0) munmap(start, head);
+  if (head < kBlock) munmap(start + head + kBlock, kBlock - head);
+  madvise(start + head, kBlock, MADV_HUGEPAGE);  // a hint: without huge pages it works as well
+  return Block(start + head);
+}
+
 ssize_t Spool::write(void* cookie, const char* data, std::size_t n) {
   auto* self = static_cast<Spool*>(cookie);
   return self->append(data, n) ? static_cast<ssize_t>(n) : -1;
@@ -26,7 +42,14 @@ ssize_t Spool::write(void* cookie, const char* data, std::size_t n) {
 bool Spool::append(const char* data, std::size_t n) {
   while (n > 0 && size_ < memory_limit_) {
     const std::size_t in_block = size_ % kBlock;
-    if (in_block == 0) blocks_.push_back(std::make_unique_for_overwrite<char[]>(kBlock));
+    if (in_block == 0) {
+      Block b = map_block();
+      if (b == nullptr) {  // no memory left: the rest goes to the file
+        memory_limit_ = size_;
+        break;
+      }
+      blocks_.push_back(std::move(b));
+    }
     const std::size_t take = std::min({n, kBlock - in_block, memory_limit_ - size_});
     std::memcpy(blocks_.back().get() + in_block, data, take);
     size_ += take;
