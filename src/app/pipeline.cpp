@@ -379,13 +379,19 @@ int run_audit(const AuditOptions& options) {
   enrich::ResolutionMap resolutions;
   const enrich::Enricher enricher(enrichment->locator, enrichment->catalog, enrichment->tags, enrichment->app_map);
   enrich::Namer namer(resolutions, enricher, sinks, sinks);
-  // Names from pcapng NRB blocks, as the readers come across them. Looked for after every frame,
-  // so the lists are held here rather than asked of each reader (a virtual call) every time.
+  // Names from pcapng NRB blocks, as the readers come across them. Looked for after every frame:
+  // the lists are held here rather than asked of each reader (a virtual call), and the look is
+  // a comparison of sizes, kept apart from the taking so that it is inlined.
   std::vector<const std::vector<capture::NameRecord>*> name_lists;
-  for (const auto* src : opened) name_lists.push_back(&src->names());
-  std::vector<std::size_t> names_taken(opened.size(), 0);
+  if (enriched)
+    for (const auto* src : opened) name_lists.push_back(&src->names());
+  std::vector<std::size_t> names_taken(name_lists.size(), 0);
+  const auto names_waiting = [&] {
+    for (std::size_t i = 0; i < name_lists.size(); ++i)
+      if (name_lists[i]->size() != names_taken[i]) return true;
+    return false;
+  };
   const auto take_names = [&] {
-    if (options.flows_only) return;
     for (std::size_t i = 0; i < name_lists.size(); ++i) {
       const auto& names = *name_lists[i];
       for (; names_taken[i] < names.size(); ++names_taken[i])
@@ -414,7 +420,7 @@ int run_audit(const AuditOptions& options) {
   const bool stable = merged.stable();
   while (merged.next(frame)) {
     ++frame_number;
-    take_names();
+    if (names_waiting()) take_names();
     decoder.decode(frame, [&](const decode::PacketView& p) {
       Worker& w = *workers[shards == 1 ? 0 : shard_of(p, shards)];
       w.add(p, frame_number, !stable || !inside(p.payload, frame.data));

@@ -1,6 +1,7 @@
 #include "dissect/dns.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -119,7 +120,8 @@ class DnsDissector final : public flow::Dissector {
       q.id = m.id;
       q.qtype = qtype;
       q.from_client = from_client;
-      q.qname.assign(qname.begin(), qname.end());
+      q.qname.resize(qname.size());  // then copied whole: assign() would copy a byte at a time
+      if (!qname.empty()) std::memcpy(q.qname.data(), qname.data(), qname.size());
       for (std::size_t i = 1; i < m.questions.size(); ++i)
         q.more.push_back({std::string(m.questions[i].name), m.questions[i].type, m.questions[i].qclass});
       return;

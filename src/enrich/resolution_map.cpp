@@ -100,6 +100,7 @@ std::shared_ptr<const NameChain> ResolutionMap::lookup(const core::IpAddress& cl
                                         [](core::Timestamp ts, const Resolution& r) { return ts < r.time; });
     if (after != list.begin()) return std::prev(after)->chain;
   }
+  if (known_.empty()) return nullptr;  // most captures carry no NRB: no hashing for nothing
   if (const auto it = known_.find(server); it != known_.end()) return it->second;
   return nullptr;
 }
