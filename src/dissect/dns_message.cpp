@@ -91,11 +91,30 @@ char* write_label(char* out, core::Bytes msg, std::size_t at, std::size_t len) {
   return out;
 }
 
+std::size_t pointer_target(core::Bytes msg, std::size_t p) {
+  return static_cast<std::size_t>(msg[p] & 0x3f) << 8 | msg[p + 1];
+}
+
 // Reads the name at `pos` in `msg`, writing its text after the message's text so far and viewing
 // it in `name`; `pos` moves past it (past its first pointer when it is compressed). Every pointer
 // must point before the labels that led to it, so the walk always ends. On failure nothing of
 // the name is kept.
 bool read_name(core::Bytes msg, std::size_t& pos, DnsMessage& out, std::string_view& name) {
+  // A name that is only a pointer to one read before: its text again, if reading it anew would
+  // succeed as it did. It would: names are read in message order, so the earlier one's bytes
+  // all lie before `pos`, in any view of the message; only the one more pointer could be one
+  // too many.
+  if (pos + 1 < msg.size() && (msg[pos] & 0xc0) == 0xc0) {
+    const std::size_t target = pointer_target(msg, pos);
+    for (std::size_t i = 0; i < out.names_at_used; ++i) {
+      const DnsMessage::NameAt& known = out.names_at[i];
+      if (known.offset == target && target < pos && known.jumps < kMaxJumps) {
+        name = known.text;
+        pos += 2;
+        return true;
+      }
+    }
+  }
   // The capacity holds every name a message keeps (see DnsMessage::text); checked all the same.
   if (DnsMessage::kTextCapacity - out.text_used < DnsMessage::kMaxNameText) return false;
   char* const start = out.text.get() + out.text_used;
@@ -105,12 +124,13 @@ bool read_name(core::Bytes msg, std::size_t& pos, DnsMessage& out, std::string_v
   std::size_t segment = p;  // where the labels being read started
   std::size_t wire = 1;     // the root label
   bool jumped = false;
-  for (int jumps = 0;;) {
+  int jumps = 0;
+  for (;;) {
     if (p >= msg.size()) return false;
     const std::uint8_t len = msg[p];
     if ((len & 0xc0) == 0xc0) {
       if (p + 1 >= msg.size() || ++jumps > kMaxJumps) return false;
-      const std::size_t target = static_cast<std::size_t>(len & 0x3f) << 8 | msg[p + 1];
+      const std::size_t target = pointer_target(msg, p);
       if (target >= segment) return false;
       if (!jumped) next = p + 2;
       jumped = true;
@@ -127,9 +147,15 @@ bool read_name(core::Bytes msg, std::size_t& pos, DnsMessage& out, std::string_v
   }
   if (!jumped) next = p + 1;
   if (w == start) *w++ = '.';
-  pos = next;
   name = std::string_view(start, static_cast<std::size_t>(w - start));
   out.text_used += name.size();
+  // Known from now on by where its text begins: at `pos`, or where its first pointer leads.
+  if (out.names_at_used < DnsMessage::kNamesAt) {
+    const bool pointer_first = (msg[pos] & 0xc0) == 0xc0;
+    out.names_at[out.names_at_used++] = {pointer_first ? pointer_target(msg, pos) : pos, name,
+                                         pointer_first ? jumps - 1 : jumps};
+  }
+  pos = next;
   return true;
 }
 
@@ -194,6 +220,7 @@ bool parse_dns(core::Bytes message, DnsMessage& out, std::size_t& error_offset) 
   out.answers.clear();
   out.dropped_records = 0;
   out.text_used = 0;
+  out.names_at_used = 0;
   if (!out.text) out.text = std::make_unique_for_overwrite<char[]>(DnsMessage::kTextCapacity + kWordSlack);
   core::ByteReader r(message);
   out.id = r.u16be();

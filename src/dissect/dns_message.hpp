@@ -5,6 +5,7 @@
 // auditor must keep what it can of a hostile message.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -78,6 +79,18 @@ struct DnsMessage {
   static constexpr std::size_t kTextCapacity = 3 * kMaxRecords * kMaxNameText;
   std::unique_ptr<char[]> text;
   std::size_t text_used = 0;
+
+  // Names already read, by where they start in the message: a name that is only a pointer to
+  // one of them (an answer's owner, mostly, pointing at the question) is the same text, viewed
+  // again rather than written again.
+  static constexpr std::size_t kNamesAt = 16;
+  struct NameAt {
+    std::size_t offset;
+    std::string_view text;
+    int jumps;  // the pointers reading it followed
+  };
+  std::array<NameAt, kNamesAt> names_at;
+  std::size_t names_at_used = 0;
 };
 
 // Names are written in zone-file form (RFC 1035 §5.1): labels joined by '.', without the final

@@ -86,6 +86,41 @@ TEST(DnsMessage, ReadsQuestionAndCompressedAnswers) {
   EXPECT_EQ(core::to_string(m.answers[1].addresses[0]), "192.0.2.7");
 }
 
+// A name that is a pointer to a name read before follows one pointer more than that name did:
+// where that one is past the bound of 64, the record is refused as a fresh reading would.
+TEST(DnsMessage, APointerToANameReadBeforeKeepsToTheBoundOnPointers) {
+  Msg m = header(1, 0x8180, 1, 4);
+  put_name(m, "a");  // at 12
+  put16(m, 1);
+  put16(m, 1);
+  // A record of no type read here, whose data is 63 pointers, each to the one before, the
+  // first to the question's name: a chain of 63 jumps to "a".
+  put16(m, 0xc00c);
+  Msg chain;
+  const std::size_t chain_at = m.size() + 10;  // after type, class, TTL and length
+  for (std::size_t i = 0; i < 63; ++i) put16(chain, 0xc000 | static_cast<unsigned>(i == 0 ? 12 : chain_at + 2 * (i - 1)));
+  put_rr(m, 99, 0, chain);
+  const auto last_link = static_cast<unsigned>(chain_at + 2 * 62);
+  // "b." and then the chain: 64 jumps, the most a name may take.
+  const std::size_t b_at = m.size();
+  m.insert(m.end(), {1, 'b'});
+  put16(m, 0xc000 | last_link);
+  put_rr(m, dns_type::kA, 0, Msg{192, 0, 2, 1});
+  // A pointer to the end of the chain: 1 + 63 jumps, allowed.
+  put16(m, 0xc000 | last_link);
+  put_rr(m, dns_type::kA, 0, Msg{192, 0, 2, 2});
+  // A pointer to "b.": 1 + 64 jumps, one too many.
+  put16(m, 0xc000 | static_cast<unsigned>(b_at));
+  put_rr(m, dns_type::kA, 0, Msg{192, 0, 2, 3});
+  DnsMessage out;
+  std::size_t err = 0;
+  ASSERT_TRUE(parse_dns(m, out, err));
+  ASSERT_EQ(out.answers.size(), 3u);
+  EXPECT_EQ(out.answers[1].name, "b.a");
+  EXPECT_EQ(out.answers[2].name, "a");
+  EXPECT_EQ(out.dropped_records, 1u);
+}
+
 TEST(DnsMessage, RefusesPointerLoopsAndForwardPointers) {
   for (unsigned target : {12u, 14u}) {  // itself, and a byte after it
     Msg m = header(1, 0x0100, 1, 0);

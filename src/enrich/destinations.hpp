@@ -66,7 +66,10 @@ class DestinationTable {
     bool operator==(const Key&) const = default;
     template <class H>
     friend H AbslHashValue(H h, const Key& k) {
-      return H::combine(std::move(h), k.server, k.ip_proto, k.app, k.name);
+      h = H::combine(std::move(h), k.server, k.ip_proto, k.app);
+      // The name is empty whenever there is a server address: hashing it would change nothing.
+      if (k.server.addr.version == 0) return H::combine(std::move(h), k.name);
+      return h;
     }
   };
   bool by_app_;
