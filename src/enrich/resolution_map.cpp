@@ -47,17 +47,20 @@ std::shared_ptr<const NameChain> ResolutionMap::intern(ChainView names) {
 
 void ResolutionMap::add(const dissect::DnsTransaction& t) {
   if (!t.answered || t.rcode != 0 || t.qname.empty()) return;
-  // Records of one owner (several A records, say) share one chain.
+  // Records of one owner (several A records, say) share one chain, held (interned) only when a
+  // resolution is recorded: most answers repeat the latest one for their client and address.
+  ChainRefs refs;
   std::shared_ptr<const NameChain> chain;
   const std::string_view* chain_owner = nullptr;
   const std::lock_guard lock(lock_);
   for (const auto& a : t.answers) {
     if (a.addresses.empty()) continue;
     if (chain_owner == nullptr || !same_name(*chain_owner, a.name)) {
-      const ChainRefs refs = chain_to(t, a.name);
-      chain = intern(ChainView(refs.data(), refs.size()));
+      refs = chain_to(t, a.name);
+      chain = nullptr;
       chain_owner = &a.name;
     }
+    const ChainView names(refs.data(), refs.size());
     for (const auto& addr : a.addresses) {
       const Key key{t.client.addr, addr};
       auto it = resolved_.find(key);
@@ -72,7 +75,8 @@ void ResolutionMap::add(const dissect::DnsTransaction& t) {
       // The same chain again, after the latest: every lookup would answer as it does now.
       // Not recording it keeps an older resolution that a full list would have pushed out.
       const bool latest = list.empty() || !(t.response_time < list.back().time);
-      if (latest && !list.empty() && (list.back().chain == chain || ChainEq::same(*list.back().chain, *chain))) continue;
+      if (latest && !list.empty() && ChainEq::same(*list.back().chain, names)) continue;
+      if (chain == nullptr) chain = intern(names);
       // Kept in time order; inputs merged by time keep this an append.
       const auto at = std::upper_bound(list.begin(), list.end(), t.response_time,
                                        [](core::Timestamp ts, const Resolution& r) { return ts < r.time; });
