@@ -379,12 +379,14 @@ int run_audit(const AuditOptions& options) {
   enrich::ResolutionMap resolutions;
   const enrich::Enricher enricher(enrichment->locator, enrichment->catalog, enrichment->tags, enrichment->app_map);
   enrich::Namer namer(resolutions, enricher, sinks, sinks);
-  // Names from pcapng NRB blocks, as the readers come across them. Looked for after every frame:
-  // the lists are held here rather than asked of each reader (a virtual call), and the look is
-  // a comparison of sizes, kept apart from the taking so that it is inlined.
+  // Names from pcapng NRB blocks, as the readers come across them. Looked for after every frame,
+  // in the inputs that can have them: the lists are held here rather than asked of each reader
+  // (a virtual call), and the look is a comparison of sizes, kept apart from the taking so that
+  // it is inlined.
   std::vector<const std::vector<capture::NameRecord>*> name_lists;
   if (enriched)
-    for (const auto* src : opened) name_lists.push_back(&src->names());
+    for (const auto* src : opened)
+      if (src->info().format == "pcapng") name_lists.push_back(&src->names());
   std::vector<std::size_t> names_taken(name_lists.size(), 0);
   const auto names_waiting = [&] {
     for (std::size_t i = 0; i < name_lists.size(); ++i)

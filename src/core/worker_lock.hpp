@@ -1,4 +1,4 @@
-// The lock of an object that flow workers share. A run with one worker, the default, uses shared
+// The lock of an object that flow workers share. A single-threaded run, the default, uses shared
 // objects from one thread only and skips locking: an uncontended std::mutex still costs two
 // atomic instructions, and every flow and DNS lookup passes several such objects.
 #pragma once

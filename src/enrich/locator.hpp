@@ -2,7 +2,7 @@
 // location database through libloc is the default (Debian's libloc-database); MaxMind-format
 // databases given with --mmdb (libmaxminddb: GeoLite2/GeoIP2 Country, City or ASN, or any
 // database with their field names) take precedence for the fields they hold. Answers are cached
-// per address; lookups are thread-safe.
+// per address; lookups are thread-safe unless set_shared(false).
 #pragma once
 
 #include <cstdint>
@@ -40,7 +40,7 @@ class Locator {
   std::shared_ptr<const core::Place> lookup(const core::IpAddress& addr);
   // The databases in use, for the report: "location: PATH (vendor, date)", "mmdb: PATH (type)".
   [[nodiscard]] const std::vector<std::string>& sources() const { return sources_; }
-  // False when a single worker thread looks up.
+  // False when one thread does all the work: then nothing is locked.
   void set_shared(bool shared) { lock_.set_shared(shared); }
 
  private:

@@ -1,7 +1,8 @@
 // Which names each client resolved each address to, and when. A connection takes the name its
 // own client resolved for the server's address most recently before the connection began (not
 // whatever any client resolved last). Names from pcapng NRB blocks, which carry neither client
-// nor time, answer when the client's own DNS does not. Thread-safe: workers add and look up.
+// nor time, answer when the client's own DNS does not. Thread-safe (workers add and look up)
+// unless set_shared(false).
 #pragma once
 
 #include <cstddef>
@@ -48,7 +49,7 @@ class ResolutionMap {
                                                         core::Timestamp time) const;
   // Resolutions not kept because the map was full.
   [[nodiscard]] std::uint64_t dropped() const;
-  // False when a single worker thread adds and looks up.
+  // False when one thread does all the work: then nothing is locked.
   void set_shared(bool shared) { lock_.set_shared(shared); }
 
  private:

@@ -1,6 +1,7 @@
 #include "report/json_writer.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -74,14 +75,24 @@ char* JsonWriter::put_seconds(char* p, std::int64_t ns) {
     *p++ = static_cast<char>('0' + whole);
   else
     p = put_uint(p, static_cast<std::uint64_t>(whole));
-  std::int64_t frac = ns % core::kNsPerSecond;
+  auto frac = static_cast<std::uint32_t>(ns % core::kNsPerSecond);
   if (frac == 0) return p;
-  char digits[9];
-  for (int i = 8; i >= 0; --i, frac /= 10) digits[i] = static_cast<char>('0' + frac % 10);
-  int n = 9;
-  while (digits[n - 1] == '0') --n;
+  // Nine digits in place, two at a time from the last, then the trailing zeros taken off (there
+  // is a digit other than zero).
+  static constexpr auto kPairs = [] {
+    std::array<char, 200> pairs{};
+    for (int i = 0; i < 100; ++i) {
+      pairs[2 * i] = static_cast<char>('0' + i / 10);
+      pairs[2 * i + 1] = static_cast<char>('0' + i % 10);
+    }
+    return pairs;
+  }();
   *p++ = '.';
-  return put(p, std::string_view(digits, static_cast<std::size_t>(n)));
+  for (int i = 7; i >= 1; i -= 2, frac /= 100) std::memcpy(p + i, kPairs.data() + 2 * (frac % 100), 2);
+  p[0] = static_cast<char>('0' + frac);
+  char* end = p + 9;
+  while (end[-1] == '0') --end;
+  return end;
 }
 
 char* JsonWriter::put_uint(char* p, std::uint64_t v) {

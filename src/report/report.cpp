@@ -1,6 +1,7 @@
 #include "report/report.hpp"
 
 #include <algorithm>
+#include <bit>
 
 #include <tuple>
 
@@ -274,20 +275,48 @@ core::FixedText<8> rcode_name(std::uint8_t rcode) {
   return out;
 }
 
-// The DNS log names the same few resolvers and clients, and many of the same answer addresses,
-// over and over: their texts come from a small table kept by this thread, each written once.
-std::string_view address_text(const core::IpAddress& a) {
-  struct Entry {
-    core::IpAddress addr;  // version 0 while empty: "no address", whose text is empty too
-    core::FixedText<core::kAddressTextMax> text;
-  };
-  thread_local std::array<Entry, 256> table{};
-  Entry& e = table[((a.word(0) ^ a.word(1) * 0x9e3779b97f4a7c15ull) * 0xff51afd7ed558ccdull) >> 56];
-  if (!(e.addr == a)) {
-    e.addr = a;
-    e.text = core::text(a);
+// Texts kept in a small table on this thread, by key: the DNS log names the same few resolvers
+// and clients, and many of the same answer addresses, over and over; each text is written once.
+template <class Key, std::size_t Size, std::size_t Slots>
+class TextMemo {
+  static_assert(std::has_single_bit(Slots));
+
+ public:
+  // `hash`: well mixed in its top bits, which choose the slot.
+  template <class Make>
+  std::string_view get(const Key& key, std::uint64_t hash, Make make) {
+    Entry& e = entries_[hash >> (64 - std::countr_zero(Slots))];
+    if (!e.filled || !(e.key == key)) {
+      e.key = key;
+      e.text = make(key);
+      e.filled = true;
+    }
+    return e.text.view();
   }
-  return e.text.view();
+
+ private:
+  struct Entry {
+    Key key{};
+    core::FixedText<Size> text;
+    bool filled = false;
+  };
+  std::array<Entry, Slots> entries_{};
+};
+
+std::uint64_t hash_of(const core::IpAddress& a, std::uint64_t more = 0) {
+  return (a.word(0) ^ a.word(1) * 0x9e3779b97f4a7c15ull ^ more) * 0xff51afd7ed558ccdull;
+}
+
+std::string_view address_text(const core::IpAddress& a) {
+  thread_local TextMemo<core::IpAddress, core::kAddressTextMax, 256> memo;
+  return memo.get(a, hash_of(a), [](const core::IpAddress& x) { return core::text(x); });
+}
+
+// A server's port is always the same, a resolver's 53: kept with its address. (A client's
+// changes with every query: its address is kept, its port written each time.)
+std::string_view server_text(const core::Endpoint& e) {
+  thread_local TextMemo<core::Endpoint, core::kEndpointTextMax, 64> memo;
+  return memo.get(e, hash_of(e.addr, e.port), [](const core::Endpoint& x) { return core::text(x); });
 }
 
 // A type's mnemonic as it is, without building its text, for the few types that have one here.
@@ -316,9 +345,9 @@ void write_dns(JsonWriter& w, const dissect::DnsTransaction& t, std::string_view
   if (!type.empty()) p = J::put(J::put_quoted(J::put(p, "\"type\":"), type), ",");
   p = J::put(J::put(J::put(p, "\"time\":\""), core::iso8601_text(t.time).view()), "\",\"flow\":");
   p = J::put(J::put_uint(p, t.flow_id), ",\"proto\":");
-  p = J::put(J::put_quoted(p, proto_name(t.ip_proto)), ",\"client\":\"");
+  p = J::put(J::put(J::put(p, "\""), proto_name(t.ip_proto)), "\",\"client\":\"");  // our own word
   p = J::put(core::put_endpoint(p, t.client, address_text(t.client.addr)), "\",\"server\":\"");
-  p = J::put(core::put_endpoint(p, t.server, address_text(t.server.addr)), "\",\"id\":");
+  p = J::put(J::put(p, server_text(t.server)), "\",\"id\":");
   p = J::put(J::put_uint(p, t.id), ",\"qname\":");
   p = J::put(J::put_quoted(p, t.qname), ",\"qtype\":\"");
   p = J::put(put_type(p, t.qtype), "\",");

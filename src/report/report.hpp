@@ -146,7 +146,7 @@ class TextSummary final : public RunSink {
 class Fanout final : public RunSink {
  public:
   void add(RunSink* sink) { sinks_.push_back(sink); }
-  // False when a single worker thread makes every call.
+  // False when one thread does all the work: then nothing is locked.
   void set_shared(bool shared) { lock_.set_shared(shared); }
   void on_flow(flow::FlowRecord& f) override {
     const std::lock_guard lock(lock_);
