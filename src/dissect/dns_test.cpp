@@ -51,6 +51,14 @@ void put_rr(Msg& m, unsigned type, std::uint32_t ttl, const Msg& rdata) {
   m.insert(m.end(), rdata.begin(), rdata.end());
 }
 
+// `m` read into a message; reading must succeed.
+DnsMessage parsed(const Msg& m) {
+  DnsMessage out;
+  std::size_t err = 0;
+  EXPECT_TRUE(parse_dns(m, out, err)) << "failed at byte " << err;
+  return out;
+}
+
 // www.example.com CNAME edge.cdn.net (owner compressed to the question), edge.cdn.net A 192.0.2.7
 Msg cname_response() {
   Msg m = header(0x1234, 0x8180, 1, 2);
@@ -112,9 +120,7 @@ TEST(DnsMessage, APointerToANameReadBeforeKeepsToTheBoundOnPointers) {
   // A pointer to "b.": 1 + 64 jumps, one too many.
   put16(m, 0xc000 | static_cast<unsigned>(b_at));
   put_rr(m, dns_type::kA, 0, Msg{192, 0, 2, 3});
-  DnsMessage out;
-  std::size_t err = 0;
-  ASSERT_TRUE(parse_dns(m, out, err));
+  const DnsMessage out = parsed(m);
   ASSERT_EQ(out.answers.size(), 3u);
   EXPECT_EQ(out.answers[1].name, "b.a");
   EXPECT_EQ(out.answers[2].name, "a");
@@ -178,9 +184,7 @@ TEST(DnsMessage, LabelsOfEveryLengthReadAsTheyShould) {
           m.push_back(0);
           put16(m, 1);
           put16(m, 1);
-          DnsMessage out;
-          std::size_t err = 0;
-          ASSERT_TRUE(parse_dns(m, out, err));
+          const DnsMessage out = parsed(m);
           ASSERT_EQ(out.questions.size(), 1u);
           EXPECT_EQ(out.questions[0].name, want) << "length " << len << ", byte " << odd << " at " << at;
           if (odd < 0) break;  // one message is enough without an odd byte
@@ -194,9 +198,7 @@ TEST(DnsMessage, LabelsOfEveryLengthReadAsTheyShould) {
   put16(m, 0xc000);
   put16(m, 1);
   put16(m, 1);
-  DnsMessage out;
-  std::size_t err = 0;
-  ASSERT_TRUE(parse_dns(m, out, err));
+  const DnsMessage out = parsed(m);
   ASSERT_EQ(out.questions.size(), 1u);
   EXPECT_EQ(out.questions[0].name, "a.\\000");
 }
