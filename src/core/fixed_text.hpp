@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 namespace tattle::core {
@@ -20,5 +21,12 @@ class FixedText {
   std::array<char, N> buf_;
   std::size_t size_ = 0;
 };
+
+// `v` as exactly `width` decimal digits, leading zeros included, at `out`; returns the end. Times
+// and durations are written so by the hundred thousand: cheaper than a format call.
+inline char* put_digits(char* out, std::uint64_t v, int width) {
+  for (int i = width - 1; i >= 0; --i, v /= 10) out[i] = static_cast<char>('0' + v % 10);
+  return out + width;
+}
 
 }  // namespace tattle::core

@@ -100,19 +100,32 @@ FixedText<kAddressTextMax> text(const IpAddress& a) {
   return t;
 }
 
-char* put_endpoint(char* out, const Endpoint& e, std::string_view address) {
+namespace {
+
+// "[", the address as `put_address(out)` writes it, "]:" and the port (without brackets for
+// IPv4).
+template <class PutAddress>
+char* put_endpoint_with(char* out, const Endpoint& e, PutAddress put_address) {
   const bool v6 = e.addr.version == 6;
   if (v6) *out++ = '[';
-  if (!address.empty()) std::memcpy(out, address.data(), address.size());
-  out += address.size();
+  out = put_address(out);
   if (v6) *out++ = ']';
   *out++ = ':';
   return put_decimal(out, e.port);
 }
 
+}  // namespace
+
+char* put_endpoint(char* out, const Endpoint& e, std::string_view address) {
+  return put_endpoint_with(out, e, [&](char* o) {
+    if (!address.empty()) std::memcpy(o, address.data(), address.size());
+    return o + address.size();
+  });
+}
+
 FixedText<kEndpointTextMax> text(const Endpoint& e) {
   FixedText<kEndpointTextMax> t;
-  t.finish(put_endpoint(t.begin(), e, text(e.addr).view()));
+  t.finish(put_endpoint_with(t.begin(), e, [&](char* o) { return put_address(o, e.addr); }));
   return t;
 }
 

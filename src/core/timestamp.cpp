@@ -5,15 +5,6 @@
 
 namespace tattle::core {
 
-namespace {
-
-char* put_digits(char* out, std::int64_t v, int width) {
-  for (int i = width - 1; i >= 0; --i, v /= 10) out[i] = static_cast<char>('0' + v % 10);
-  return out + width;
-}
-
-}  // namespace
-
 FixedText<kIso8601Size> iso8601_text(Timestamp t) {
   // Floor division so times before 1970 still print a non-negative fraction.
   std::int64_t secs = t.ns / kNsPerSecond;

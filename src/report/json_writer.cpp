@@ -1,13 +1,13 @@
 #include "report/json_writer.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstring>
 
 #include <fmt/compile.h>
 
 #include "core/ascii.hpp"
+#include "core/fixed_text.hpp"
 #include "core/timestamp.hpp"
 
 namespace tattle::report {
@@ -77,20 +77,9 @@ char* JsonWriter::put_seconds(char* p, std::int64_t ns) {
     p = put_uint(p, static_cast<std::uint64_t>(whole));
   auto frac = static_cast<std::uint32_t>(ns % core::kNsPerSecond);
   if (frac == 0) return p;
-  // Nine digits in place, two at a time from the last, then the trailing zeros taken off (there
-  // is a digit other than zero).
-  static constexpr auto kPairs = [] {
-    std::array<char, 200> pairs{};
-    for (int i = 0; i < 100; ++i) {
-      pairs[2 * i] = static_cast<char>('0' + i / 10);
-      pairs[2 * i + 1] = static_cast<char>('0' + i % 10);
-    }
-    return pairs;
-  }();
+  // Nine digits, then the trailing zeros taken off (there is a digit other than zero).
   *p++ = '.';
-  for (int i = 7; i >= 1; i -= 2, frac /= 100) std::memcpy(p + i, kPairs.data() + 2 * (frac % 100), 2);
-  p[0] = static_cast<char>('0' + frac);
-  char* end = p + 9;
+  char* end = core::put_digits(p, frac, 9);
   while (end[-1] == '0') --end;
   return end;
 }

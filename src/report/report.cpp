@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <bit>
-
 #include <tuple>
 
 #include <absl/container/flat_hash_map.h>
