@@ -74,7 +74,7 @@ class HttpDissector final : public flow::Dissector {
   }
 
   void annotate(flow::FlowRecord& r) override {
-    for (const auto& q : requests_) r.add_name(host_name(q.host), flow::NameSource::kHttp);
+    for (const auto& q : requests_) r.add_name(host_name(q.host()), flow::NameSource::kHttp);
     r.http_requests = std::move(requests_);
   }
 
@@ -82,7 +82,7 @@ class HttpDissector final : public flow::Dissector {
   void take(const HttpRequest& q) {
     ++counters_[HttpCounter::kRequests];
     if (requests_.size() < flow::kMaxFlowRequests)
-      requests_.push_back({std::string(q.method), std::string(q.host), std::string(q.target), std::string(q.user_agent)});
+      requests_.emplace_back(q.method, q.host, q.target, q.user_agent);
     else
       ++counters_[HttpCounter::kDropped];
     if (q.chunked) {

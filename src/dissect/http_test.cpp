@@ -64,9 +64,9 @@ TEST_F(HttpDissectorTest, FollowsBodiesToTheNextRequest) {
   flow::FlowRecord r;
   d->annotate(r);
   ASSERT_EQ(r.http_requests.size(), 2u);
-  EXPECT_EQ(r.http_requests[1].method, "GET");
-  EXPECT_EQ(r.http_requests[1].target, "/next");
-  EXPECT_EQ(r.http_requests[1].user_agent, "ua");
+  EXPECT_EQ(r.http_requests[1].method(), "GET");
+  EXPECT_EQ(r.http_requests[1].target(), "/next");
+  EXPECT_EQ(r.http_requests[1].user_agent(), "ua");
   EXPECT_EQ(r.name, "a.example");
   EXPECT_EQ(r.name_source, flow::NameSource::kHttp);
   EXPECT_EQ(r.names, (std::vector<std::string>{"a.example", "b.example"}));

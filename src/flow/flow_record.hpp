@@ -90,8 +90,30 @@ struct FlowRecord : FlowCore {
   std::string ja4;
   std::vector<std::string> tls_versions;  // offered, newest first: "1.3", "1.2", ...
   // HTTP/1.x requests in clear text, the first kMaxFlowRequests of them.
-  struct HttpRequest {
-    std::string method, host, target, user_agent;
+  // Its fields in one string: a flow of one request would otherwise allocate for each field
+  // too long to be kept in a std::string itself (a target, a User-Agent), flow after flow.
+  class HttpRequest {
+   public:
+    HttpRequest(std::string_view method, std::string_view host, std::string_view target, std::string_view user_agent) {
+      text_.reserve(method.size() + host.size() + target.size() + user_agent.size());
+      int i = 0;
+      for (const std::string_view field : {method, host, target, user_agent}) {
+        text_ += field;
+        ends_[i++] = static_cast<std::uint32_t>(text_.size());
+      }
+    }
+    [[nodiscard]] std::string_view method() const { return field(0); }
+    [[nodiscard]] std::string_view host() const { return field(1); }
+    [[nodiscard]] std::string_view target() const { return field(2); }
+    [[nodiscard]] std::string_view user_agent() const { return field(3); }
+
+   private:
+    [[nodiscard]] std::string_view field(int i) const {
+      const std::uint32_t begin = i == 0 ? 0 : ends_[i - 1];
+      return std::string_view(text_).substr(begin, ends_[i] - begin);
+    }
+    std::string text_;
+    std::array<std::uint32_t, 4> ends_{};  // where each field ends in text_
   };
   std::vector<HttpRequest> http_requests;
   // From enrichment (src/enrich): where the server is, who owns what the flow reached (by its

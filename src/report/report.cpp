@@ -56,7 +56,7 @@ void write_app(JsonWriter& w, core::AppId id, const core::AppRegistry& apps) {
 }
 
 // `k`: the text, or null when it is empty.
-void optional_string(JsonWriter& w, std::string_view k, const std::string& text) {
+void optional_string(JsonWriter& w, std::string_view k, std::string_view text) {
   w.key(k);
   if (text.empty()) w.null();
   else w.value(text);
@@ -224,16 +224,16 @@ void write_flow(JsonWriter& w, const flow::FlowRecord& f, const core::AppRegistr
   optional_string(w, "ja4", f.ja4);
   strings(w, "tls_versions", f.tls_versions);
   w.key("http_host");
-  if (f.http_requests.empty() || f.http_requests.front().host.empty()) w.null();
-  else w.value(f.http_requests.front().host);
+  if (f.http_requests.empty() || f.http_requests.front().host().empty()) w.null();
+  else w.value(f.http_requests.front().host());
   w.key("http_requests");
   w.begin_array();
   for (const auto& q : f.http_requests) {
     w.begin_object();
-    w.member("method", q.method);
-    optional_string(w, "host", q.host);
-    w.member("target", q.target);
-    optional_string(w, "user_agent", q.user_agent);
+    w.member("method", q.method());
+    optional_string(w, "host", q.host());
+    w.member("target", q.target());
+    optional_string(w, "user_agent", q.user_agent());
     w.end_object();
   }
   w.end_array();
@@ -324,23 +324,26 @@ char* put_type(char* p, std::uint16_t type) {
   return m.empty() ? JsonWriter::put(p, dissect::dns_type_name(type).view()) : JsonWriter::put(p, m);
 }
 
-}  // namespace
+// Room enough for put_dns(t, type).
+std::size_t dns_record_bound(const dissect::DnsTransaction& t, std::string_view type) {
+  const auto quoted = [](std::string_view s) { return 6 * s.size() + 2; };  // JsonWriter::put_quoted's bound
+  std::size_t max = 512 + quoted(type) + quoted(t.qname);
+  for (const auto& q : t.more_questions) max += 64 + quoted(q.name);
+  for (const auto& a : t.answers)
+    max += 128 + quoted(a.name) + quoted(a.target) + a.addresses.size() * (core::kAddressTextMax + 4);
+  return max;
+}
 
 // Written raw, in one go: the DNS log has a record for every lookup, often most of a report.
-void write_dns(JsonWriter& w, const dissect::DnsTransaction& t, std::string_view type) {
+char* put_dns(char* p, const dissect::DnsTransaction& t, std::string_view type) {
   using J = JsonWriter;
-  const auto quoted = [](std::string_view s) { return 6 * s.size() + 2; };  // J::put_quoted's bound
   // `{"name":…,"type":"…"`, of a question or a record, the i-th of its array.
   const auto name_and_type = [](char* p, std::size_t i, std::string_view name, std::uint16_t type) {
     p = J::put(p, i == 0 ? "{\"name\":" : ",{\"name\":");
     p = J::put(J::put_quoted(p, name), ",\"type\":\"");
     return J::put(put_type(p, type), "\"");
   };
-  std::size_t max = 512 + quoted(type) + quoted(t.qname);
-  for (const auto& q : t.more_questions) max += 64 + quoted(q.name);
-  for (const auto& a : t.answers)
-    max += 128 + quoted(a.name) + quoted(a.target) + a.addresses.size() * (core::kAddressTextMax + 4);
-  char* p = J::put(w.begin_raw(max), "{");
+  p = J::put(p, "{");
   if (!type.empty()) p = J::put(J::put_quoted(J::put(p, "\"type\":"), type), ",");
   p = J::put(J::put(J::put(p, "\"time\":\""), core::iso8601_text(t.time).view()), "\",\"flow\":");
   p = J::put(J::put_uint(p, t.flow_id), ",\"proto\":");
@@ -375,8 +378,13 @@ void write_dns(JsonWriter& w, const dissect::DnsTransaction& t, std::string_view
     }
     p = J::put(p, "}");
   }
-  p = J::put(p, "]}");
-  w.end_raw(p);
+  return J::put(p, "]}");
+}
+
+}  // namespace
+
+void write_dns(JsonWriter& w, const dissect::DnsTransaction& t, std::string_view type) {
+  w.end_raw(put_dns(w.begin_raw(dns_record_bound(t, type)), t, type));
 }
 
 void write_destination(JsonWriter& w, const enrich::Destination& d, const core::AppRegistry& apps,
@@ -430,8 +438,7 @@ JsonReport::JsonReport(std::FILE* out, const core::AppRegistry& apps, bool enric
     : writer_(out),
       apps_(apps),
       destinations_(enriched ? std::make_unique<enrich::DestinationTable>() : nullptr),
-      dns_(spool_.file()) {
-  dns_.begin_items();
+      spool_usable_(spool_.file() != nullptr) {
   writer_.begin_object();
   writer_.member("schema", kSchema);
   writer_.key("tool");
@@ -449,10 +456,14 @@ void JsonReport::on_flow(flow::FlowRecord& f) {
   write_flow(writer_, f, apps_);
 }
 
+// Straight into the spool: an item of the "dns" array on a line of its own, as the JSON
+// writer would have put it.
 void JsonReport::on_dns(const dissect::DnsTransaction& t) {
-  if (spool_.file() == nullptr) return;
-  dns_.break_before_next();
-  write_dns(dns_, t);
+  if (!spool_usable_) return;
+  char* p = spool_.reserve(dns_record_bound(t, {}) + 2);
+  if (dns_records_++ > 0) *p++ = ',';
+  *p++ = '\n';
+  spool_.commit(put_dns(p, t, {}));
 }
 
 void JsonReport::finish(const RunStats& s) {
@@ -460,7 +471,7 @@ void JsonReport::finish(const RunStats& s) {
   writer_.break_before_next();
   writer_.key("dns");
   writer_.begin_array();
-  if (!dns_.flush() || !writer_.splice(spool_))
+  if (!writer_.splice(spool_))
     fmt::print(stderr, "tattle: the DNS transactions could not all be kept for the report (temporary file)\n");
   writer_.end_array();
   writer_.break_before_next();

@@ -95,7 +95,8 @@ class JsonReport final : public RunSink {
   const core::AppRegistry& apps_;
   std::unique_ptr<enrich::DestinationTable> destinations_;  // null: not enriched
   Spool spool_;
-  JsonWriter dns_;  // writes to spool_, so it is destroyed first
+  bool spool_usable_;
+  std::uint64_t dns_records_ = 0;
 };
 
 class NdjsonSink final : public RunSink {

@@ -66,6 +66,26 @@ bool Spool::append(const char* data, std::size_t n) {
   return true;
 }
 
+char* Spool::reserve(std::size_t n) {
+  const std::size_t in_block = size_ % kBlock;
+  if (in_block != 0 && n <= kBlock - in_block && n <= memory_limit_ - std::min(size_, memory_limit_)) {
+    reserved_ = blocks_.back().get() + in_block;
+    return reserved_;
+  }
+  reserved_ = nullptr;
+  scratch_.resize(n);
+  return scratch_.data();
+}
+
+void Spool::commit(const char* end) {
+  if (reserved_ != nullptr) {
+    size_ += static_cast<std::size_t>(end - reserved_);
+    reserved_ = nullptr;
+  } else {
+    append(scratch_.data(), static_cast<std::size_t>(end - scratch_.data()));  // a failure is kept in failed_
+  }
+}
+
 bool Spool::copy_to(std::FILE* out) {
   if (stream_ != nullptr) std::fflush(stream_);
   const std::size_t in_memory = std::min(size_, memory_limit_);

@@ -29,6 +29,13 @@ class Spool {
   // Everything written so far, in order, to `out`. False if the spool lost bytes (the temporary
   // file could not be made or written) or `out` failed.
   bool copy_to(std::FILE* out);
+  // Room for at most `n` bytes, written in place and then ended by commit(): for records written
+  // by the hundred thousand (the DNS log), which would otherwise be written twice, into a
+  // writer's buffer and then here. Mostly a pointer into the current block; where the record
+  // might not fit there (or the spool is past its memory), a scratch buffer, appended at commit.
+  char* reserve(std::size_t n);
+  // Ends what reserve() began; `end` is where writing stopped.
+  void commit(const char* end);
   [[nodiscard]] std::size_t size() const { return size_; }
   [[nodiscard]] bool spilled() const { return overflow_ != nullptr; }
 
@@ -50,6 +57,8 @@ class Spool {
   std::vector<Block> blocks_;
   std::size_t size_ = 0;  // bytes written, in memory and in the file
   std::FILE* overflow_ = nullptr;  // past memory_limit_
+  char* reserved_ = nullptr;        // reserve()'s room in a block, or null: in scratch_
+  std::vector<char> scratch_;
   bool failed_ = false;
   std::FILE* stream_ = nullptr;
 };

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 namespace tattle::report {
@@ -44,6 +45,44 @@ TEST(Spool, GoesOnInATemporaryFilePastItsMemoryLimit) {
   Spool spool(Spool::kBlock + 100);  // a block and a bit, then the file
   const std::string data = pattern(3 * Spool::kBlock + 777);
   EXPECT_EQ(round_trip(spool, data), data);
+  EXPECT_TRUE(spool.spilled());
+}
+
+// Records written in place, of sizes that end blocks at every kind of place, mixed with writes
+// through the stream; then again past the memory limit, where they go to the file.
+std::string in_place(Spool& spool, const std::string& data) {
+  for (std::size_t at = 0, piece = 1, i = 0; at < data.size(); at += piece, piece = piece * 5 % 90001 + 1, ++i) {
+    piece = std::min(piece, data.size() - at);
+    if (i % 3 == 2) {
+      EXPECT_EQ(std::fwrite(data.data() + at, 1, piece, spool.file()), piece);
+      continue;
+    }
+    char* p = spool.reserve(piece + 100);  // more room than is used, as a record's bound is
+    std::memcpy(p, data.data() + at, piece);
+    spool.commit(p + piece);
+  }
+  char* out = nullptr;
+  std::size_t size = 0;
+  std::FILE* f = open_memstream(&out, &size);
+  EXPECT_TRUE(spool.copy_to(f));
+  std::fclose(f);
+  std::string back(out, size);
+  std::free(out);
+  return back;
+}
+
+TEST(Spool, KeepsRecordsWrittenInPlaceInOrder) {
+  Spool spool;
+  const std::string data = pattern(3 * Spool::kBlock + 4321);
+  EXPECT_EQ(in_place(spool, data), data);
+  EXPECT_EQ(spool.size(), data.size());
+  EXPECT_FALSE(spool.spilled());
+}
+
+TEST(Spool, KeepsRecordsWrittenInPlacePastItsMemoryLimit) {
+  Spool spool(Spool::kBlock + 100);
+  const std::string data = pattern(3 * Spool::kBlock + 99);
+  EXPECT_EQ(in_place(spool, data), data);
   EXPECT_TRUE(spool.spilled());
 }
 
