@@ -25,6 +25,9 @@ int main(int argc, char** argv) {
   cmd->add_flag("-q,--quiet", audit.quiet, "No progress on stderr");
   cmd->add_flag("--flows-only", audit.flows_only,
                 "Track flows without looking into their payload: no names, owners, places or DNS log; fastest");
+  cmd->add_option("--keylog", audit.keylogs,
+                  "TLS/QUIC secrets in SSLKEYLOGFILE format (as SSLKEYLOGFILE or PCAPdroid write them); repeatable")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--policy", audit.policy, "A TOML policy (docs/policy.md); exit status 4 when it is breached");
   cmd->add_option("--app-map", audit.app_map, "Name the devices behind client addresses: lines of ADDRESS[/PREFIX] NAME");
   cmd->add_option("--entities", audit.entities, "Add an entity catalog file or directory (docs/entities.md); repeatable");

@@ -23,6 +23,7 @@
 #include "core/diagnostics.hpp"
 #include "core/status.hpp"
 #include "decode/decoder.hpp"
+#include "decrypt/keylog.hpp"
 #include "detect/policy.hpp"
 #include "dissect/dns.hpp"
 #include "dissect/quic.hpp"
@@ -116,13 +117,14 @@ class Channel {
 // all) each packet goes straight to the table: batching it there cost more than it saved.
 class Worker {
  public:
-  // `dns` null: no dissectors (--flows-only).
-  Worker(const flow::Config& config, flow::FlowSink& flows, dissect::DnsSink* dns, bool threaded)
+  // `dns` null: no dissectors (--flows-only). `keylog` is told of every TLS and QUIC handshake.
+  Worker(const flow::Config& config, flow::FlowSink& flows, dissect::DnsSink* dns, decrypt::KeyLog* keylog,
+         bool threaded)
       : table_(config, dissectors_, flows), threaded_(threaded) {
     if (dns != nullptr) {
       dissect::add_dns(dissectors_, *dns, dns_counters_);
-      dissect::add_quic(dissectors_, quic_counters_);
-      dissect::add_tcp(dissectors_, tcp_counters_);
+      dissect::add_quic(dissectors_, quic_counters_, keylog);
+      dissect::add_tcp(dissectors_, tcp_counters_, keylog);
     }
     if (!threaded_) return;
     for (int i = 0; i < kBatchesInFlight; ++i) {
@@ -283,6 +285,38 @@ absl::Status load_catalog(enrich::Catalog& catalog, bool no_default, const std::
   return catalog.link();
 }
 
+// A key log file, read in pieces (it may be large) at line boundaries; damaged lines are
+// reported as damage to the file, at their offsets.
+absl::Status read_keylog(const std::string& path, decrypt::KeyLog& keylog, core::Diagnostics& diag) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return absl::NotFoundError(fmt::format("cannot read key log {}: {}", path, std::strerror(errno)));
+  const std::uint32_t input = diag.add_input(path);
+  std::string text;
+  std::vector<char> chunk(1 << 20);
+  std::uint64_t offset = 0;  // of text's first byte in the file
+  std::size_t n;
+  while ((n = std::fread(chunk.data(), 1, chunk.size(), f)) > 0) {
+    text.append(chunk.data(), n);
+    const std::size_t end = text.rfind('\n');
+    if (end == std::string::npos) {
+      if (text.size() <= (std::size_t{1} << 20)) continue;
+      // A line longer than any key log line: read as it is (and reported), not kept growing.
+      keylog.add_text(text, &diag, input, offset);
+      offset += text.size();
+      text.clear();
+      continue;
+    }
+    keylog.add_text(std::string_view(text).substr(0, end + 1), &diag, input, offset);
+    offset += end + 1;
+    text.erase(0, end + 1);
+  }
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) return absl::DataLossError(fmt::format("cannot read key log {}", path));
+  keylog.add_text(text, &diag, input, offset);
+  return absl::OkStatus();
+}
+
 int run_audit(const AuditOptions& options) {
   core::Diagnostics diag(stderr);
   core::AppRegistry apps;
@@ -293,6 +327,7 @@ int run_audit(const AuditOptions& options) {
   std::vector<std::unique_ptr<capture::PacketSource>> sources;
   std::vector<capture::PacketSource*> opened;  // input order, for the report
   std::vector<std::size_t> report_index;       // opened[i] → stats.inputs index
+  std::vector<std::uint32_t> opened_input;     // opened[i] → its diag input
   std::vector<std::pair<std::string, std::uint32_t>> privacy_reports;  // path, input index
   for (const auto& path : options.inputs) {
     const std::uint32_t input = diag.add_input(path);
@@ -315,6 +350,7 @@ int run_audit(const AuditOptions& options) {
       unreadable = true;
     } else {
       opened.push_back(src->get());
+      opened_input.push_back(input);
       report_index.push_back(stats.inputs.size());
       sources.push_back(std::move(*src));
     }
@@ -400,6 +436,32 @@ int run_audit(const AuditOptions& options) {
         resolutions.add_known(names[names_taken[i]].addr, names[names_taken[i]].name);
     }
   };
+  // Secrets: the key log files first, then those of pcapng DSBs as the readers come across them
+  // (a DSB comes before the packets it decrypts), looked for as the NRB names are.
+  decrypt::KeyLog keylog;
+  if (!options.flows_only) {
+    for (const auto& path : options.keylogs)
+      if (auto st = read_keylog(path, keylog, diag); !st.ok()) {
+        fmt::print(stderr, "tattle: {}\n", std::string(st.message()));
+        return kExitUnreadable;
+      }
+  }
+  struct SecretList {
+    const std::vector<capture::Secret>* secrets;
+    std::uint32_t input;
+    std::size_t taken = 0;
+  };
+  std::vector<SecretList> secret_lists;
+  if (!options.flows_only)
+    for (std::size_t i = 0; i < opened.size(); ++i)
+      if (opened[i]->info().format == "pcapng") secret_lists.push_back({&opened[i]->secrets(), opened_input[i]});
+  const auto take_secrets = [&] {
+    for (auto& list : secret_lists)
+      for (; list.taken < list.secrets->size(); ++list.taken) {
+        const capture::Secret& s = (*list.secrets)[list.taken];
+        if (s.type == capture::Secret::kTlsKeyLog) keylog.add_text(s.data, &diag, list.input, s.offset);
+      }
+  };
   capture::MergedSource merged(std::move(sources));
   Progress progress(stderr, !options.quiet);
   capture::Frame frame;
@@ -414,15 +476,17 @@ int run_audit(const AuditOptions& options) {
   // Objects the workers share need locks only when there are several workers.
   sinks.set_shared(threaded);
   resolutions.set_shared(threaded);
+  keylog.set_shared(threaded);
   enrichment->locator.set_shared(threaded);
   std::vector<std::unique_ptr<Worker>> workers;
   for (std::size_t i = 0; i < shards; ++i)
-    workers.push_back(options.flows_only ? std::make_unique<Worker>(config, sinks, nullptr, threaded)
-                                         : std::make_unique<Worker>(config, namer, &namer, threaded));
+    workers.push_back(options.flows_only ? std::make_unique<Worker>(config, sinks, nullptr, nullptr, threaded)
+                                         : std::make_unique<Worker>(config, namer, &namer, &keylog, threaded));
   const bool stable = merged.stable();
   while (merged.next(frame)) {
     ++frame_number;
     if (names_waiting()) take_names();
+    if (!secret_lists.empty()) take_secrets();
     decoder.decode(frame, [&](const decode::PacketView& p) {
       Worker& w = *workers[shards == 1 ? 0 : shard_of(p, shards)];
       w.add(p, frame_number, !stable || !inside(p.payload, frame.data));
@@ -434,6 +498,7 @@ int run_audit(const AuditOptions& options) {
     }
   }
   take_names();  // an NRB after the last packet still names the flows that end now
+  take_secrets();
   // App Privacy Report records become flows without packets: an app, a domain, times and hits.
   std::uint64_t record_number = 0;
   for (const auto& [path, input] : privacy_reports) {
@@ -467,6 +532,10 @@ int run_audit(const AuditOptions& options) {
     stats.http.merge(w->tcp_counters().http);
   }
   stats.resolutions_dropped = resolutions.dropped();
+  stats.keylog = keylog.counters();
+  stats.keylog_files = options.keylogs.size();
+  stats.keylog_connections = keylog.connections();
+  stats.keylog_unused = keylog.unused();
   progress.done();
 
   stats.frames = frame_number;

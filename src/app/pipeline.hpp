@@ -28,6 +28,7 @@ struct AuditOptions {
   std::vector<std::string> tag_lists;    // "NAME=FILE"
   std::string app_map;
   std::string policy;
+  std::vector<std::string> keylogs;      // SSLKEYLOGFILE files; pcapng DSB secrets are used too
   enum class Colour { kAuto, kAlways, kNever } colour = Colour::kAuto;
 };
 

@@ -373,6 +373,11 @@ TEST(Pcapng, NamesSecretsStatisticsAndSkippedBlocks) {
     ASSERT_EQ(r.src->secrets().size(), 1u);
     EXPECT_EQ(r.src->secrets()[0].type, 0x544c534bu);
     EXPECT_EQ(r.src->secrets()[0].data, keylog);
+    // The text lies in the file where the reader says it does.
+    const std::uint64_t at = r.src->secrets()[0].offset;
+    ASSERT_LE(at + keylog.size(), file.size());
+    EXPECT_EQ(std::string(file.begin() + static_cast<std::ptrdiff_t>(at),
+                          file.begin() + static_cast<std::ptrdiff_t>(at + keylog.size())), keylog);
     EXPECT_EQ(counter(*r.src, CaptureCounter::kNameRecords), 3u);
     EXPECT_EQ(counter(*r.src, CaptureCounter::kSecrets), 1u);
     EXPECT_EQ(counter(*r.src, CaptureCounter::kStatistics), 1u);

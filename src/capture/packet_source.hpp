@@ -43,8 +43,10 @@ struct NameRecord {
 // Decryption secrets embedded in the file (pcapng DSB); kept for the whole run, since DSBs may
 // come after the packets they decrypt.
 struct Secret {
-  std::uint32_t type = 0;  // e.g. 0x544c534b "TLSK" = TLS key log
+  static constexpr std::uint32_t kTlsKeyLog = 0x544c534b;  // "TLSK": SSLKEYLOGFILE text
+  std::uint32_t type = 0;
   std::string data;
+  std::uint64_t offset = 0;  // where `data` begins in the input
 };
 
 struct Limits {

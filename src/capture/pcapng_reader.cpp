@@ -439,6 +439,7 @@ class PcapngReader final : public ReaderBase {
     }
     secret_bytes_ += data.size();
     s.data.assign(as_text(data));
+    s.offset = at + 16;  // past the block's type and length and the secret's type and length
     secrets_.push_back(std::move(s));
     count(CaptureCounter::kSecrets);
   }

@@ -11,7 +11,8 @@ namespace {
 
 class QuicDissector final : public flow::Dissector {
  public:
-  explicit QuicDissector(core::Counters<QuicCounter>& counters) : counters_(counters), reader_(counters) {}
+  QuicDissector(core::Counters<QuicCounter>& counters, decrypt::KeyLog* keylog)
+      : counters_(counters), keylog_(keylog), reader_(counters) {}
 
   flow::Progress on_datagram(flow::Direction dir, core::Timestamp, core::Bytes payload) override {
     if (dir == flow::Direction::kFromClient && reader_.state() == QuicInitialReader::State::kReading) {
@@ -40,22 +41,24 @@ class QuicDissector final : public flow::Dissector {
     r.tls_versions = offered_versions(hello);
     r.sni = hello.sni;
     r.add_name(hello.sni, flow::NameSource::kQuic);
+    if (keylog_ != nullptr) keylog_->has(hello.random);
   }
 
  private:
   core::Counters<QuicCounter>& counters_;
+  decrypt::KeyLog* keylog_;
   QuicInitialReader reader_;
 };
 
 }  // namespace
 
-void add_quic(flow::DissectorTable& table, core::Counters<QuicCounter>& counters) {
-  table.add([&counters](const flow::FlowContext& flow) -> std::unique_ptr<flow::Dissector> {
+void add_quic(flow::DissectorTable& table, core::Counters<QuicCounter>& counters, decrypt::KeyLog* keylog) {
+  table.add([&counters, keylog](const flow::FlowContext& flow) -> std::unique_ptr<flow::Dissector> {
     if (flow.ip_proto != decode::ip_proto::kUdp || flow.first_dir != flow::Direction::kFromClient ||
         !starts_quic_first_flight(flow.first_payload))
       return nullptr;
     ++counters[QuicCounter::kFlows];
-    return std::make_unique<QuicDissector>(counters);
+    return std::make_unique<QuicDissector>(counters, keylog);
   });
 }
 

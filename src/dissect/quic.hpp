@@ -6,6 +6,7 @@
 #pragma once
 
 #include "core/counter.hpp"
+#include "decrypt/keylog.hpp"
 #include "dissect/quic_initial.hpp"
 #include "flow/dissector.hpp"
 
@@ -13,7 +14,8 @@ namespace tattle::dissect {
 
 // Adds the QUIC dissector to `table` for UDP flows whose first packet is a client's QUIC
 // Initial or 0-RTT packet; others get nothing from it and cost it no allocation. `counters` (QuicCounter and
-// its counter_name() are in quic_initial.hpp) must outlive the flows.
-void add_quic(flow::DissectorTable& table, core::Counters<QuicCounter>& counters);
+// its counter_name() are in quic_initial.hpp) must outlive the flows, and so must `keylog`, which
+// is told of every ClientHello's random when not null.
+void add_quic(flow::DissectorTable& table, core::Counters<QuicCounter>& counters, decrypt::KeyLog* keylog = nullptr);
 
 }  // namespace tattle::dissect

@@ -22,7 +22,7 @@ constexpr std::size_t kSniffBytes = 18;
 
 class TcpSniffer final : public flow::Dissector {
  public:
-  explicit TcpSniffer(TcpDissectorCounters& counters) : counters_(counters) {}
+  TcpSniffer(TcpDissectorCounters& counters, decrypt::KeyLog* keylog) : counters_(counters), keylog_(keylog) {}
 
   flow::Progress on_stream(flow::Direction dir, core::Timestamp ts, core::Bytes bytes) override {
     if (child_) return child_->on_stream(dir, ts, bytes);
@@ -37,7 +37,7 @@ class TcpSniffer final : public flow::Dissector {
     passed_probe_ = true;
     if (looks_like_tls(bytes)) {
       ++counters_.payload[TcpPayloadCounter::kTls];
-      child_ = make_tls_dissector(counters_.tls);
+      child_ = make_tls_dissector(counters_.tls, keylog_);
     } else if (looks_like_request(bytes)) {
       ++counters_.payload[TcpPayloadCounter::kHttp];
       child_ = make_http_dissector(counters_.http);
@@ -70,16 +70,17 @@ class TcpSniffer final : public flow::Dissector {
 
  private:
   TcpDissectorCounters& counters_;
+  decrypt::KeyLog* keylog_;
   std::unique_ptr<flow::Dissector> child_;
   bool passed_probe_ = false;  // the first client bytes have been looked at
 };
 
 }  // namespace
 
-void add_tcp(flow::DissectorTable& table, TcpDissectorCounters& counters) {
-  table.add([&counters](const flow::FlowContext& flow) -> std::unique_ptr<flow::Dissector> {
+void add_tcp(flow::DissectorTable& table, TcpDissectorCounters& counters, decrypt::KeyLog* keylog) {
+  table.add([&counters, keylog](const flow::FlowContext& flow) -> std::unique_ptr<flow::Dissector> {
     if (flow.ip_proto != decode::ip_proto::kTcp) return nullptr;
-    return std::make_unique<TcpSniffer>(counters);
+    return std::make_unique<TcpSniffer>(counters, keylog);
   });
 }
 

@@ -27,7 +27,7 @@ struct TcpDissectorCounters {
 };
 
 // Adds the TCP dissectors to `table` for every TCP flow not taken by a dissector added before;
-// `counters` must outlive the flows.
-void add_tcp(flow::DissectorTable& table, TcpDissectorCounters& counters);
+// `counters` and `keylog` (null: none) must outlive the flows.
+void add_tcp(flow::DissectorTable& table, TcpDissectorCounters& counters, decrypt::KeyLog* keylog = nullptr);
 
 }  // namespace tattle::dissect

@@ -28,7 +28,8 @@ constexpr std::size_t kMaxRecord = (1 << 14) + 2048;  // RFC 8446 §5.2: TLSCiph
 
 class TlsDissector final : public flow::Dissector {
  public:
-  explicit TlsDissector(core::Counters<TlsCounter>& counters) : counters_(counters) {}
+  TlsDissector(core::Counters<TlsCounter>& counters, decrypt::KeyLog* keylog)
+      : counters_(counters), keylog_(keylog) {}
 
   flow::Progress on_stream(flow::Direction dir, core::Timestamp, core::Bytes bytes) override {
     // The server's bytes, and the client's after its ClientHello, are of no use here.
@@ -66,6 +67,7 @@ class TlsDissector final : public flow::Dissector {
     r.ja4 = ja4(hello_, 't');
     r.tls_versions = offered_versions(hello_);
     r.add_name(hello_.sni, flow::NameSource::kSni);
+    if (keylog_ != nullptr) keylog_->has(hello_.random);
     r.alpn = std::move(hello_.alpn);
     r.sni = std::move(hello_.sni);
   }
@@ -104,6 +106,7 @@ class TlsDissector final : public flow::Dissector {
   }
 
   core::Counters<TlsCounter>& counters_;
+  decrypt::KeyLog* keylog_;
   State state_ = State::kReading;
   std::vector<std::uint8_t> handshake_;  // handshake bytes gathered from the records so far
   ClientHello hello_;
@@ -111,8 +114,8 @@ class TlsDissector final : public flow::Dissector {
 
 }  // namespace
 
-std::unique_ptr<flow::Dissector> make_tls_dissector(core::Counters<TlsCounter>& counters) {
-  return std::make_unique<TlsDissector>(counters);
+std::unique_ptr<flow::Dissector> make_tls_dissector(core::Counters<TlsCounter>& counters, decrypt::KeyLog* keylog) {
+  return std::make_unique<TlsDissector>(counters, keylog);
 }
 
 bool looks_like_tls(core::Bytes bytes) {

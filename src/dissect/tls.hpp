@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "core/counter.hpp"
+#include "decrypt/keylog.hpp"
 #include "flow/dissector.hpp"
 
 namespace tattle::dissect {
@@ -22,8 +23,10 @@ std::string_view counter_name(TlsCounter c);
 // Post-quantum key shares make ClientHellos of 2-3 KB; 64 KB is far above any real one.
 inline constexpr std::size_t kMaxClientHello = 64 * 1024;
 
-// For a flow whose client begins with a TLS record (see tcp.hpp); `counters` must outlive it.
-std::unique_ptr<flow::Dissector> make_tls_dissector(core::Counters<TlsCounter>& counters);
+// For a flow whose client begins with a TLS record (see tcp.hpp); `counters` must outlive it,
+// and so must `keylog`, which is told of the ClientHello's random when not null.
+std::unique_ptr<flow::Dissector> make_tls_dissector(core::Counters<TlsCounter>& counters,
+                                                    decrypt::KeyLog* keylog = nullptr);
 
 // True when `bytes` begin like a TLS handshake record.
 bool looks_like_tls(core::Bytes bytes);

@@ -221,7 +221,8 @@ bool parse_client_hello(core::Bytes body, ClientHello& out) {
   out = ClientHello{};
   core::ByteReader r(body);
   out.legacy_version = r.u16be();
-  r.skip(32);        // random
+  if (const core::Bytes random = r.take(32); random.size() == out.random.size())
+    std::copy(random.begin(), random.end(), out.random.begin());
   r.sub_u8();        // legacy_session_id
   read_u16_list(r.sub_u16be(), out.ciphers);
   r.sub_u8();        // legacy_compression_methods

@@ -4,6 +4,7 @@
 // Hand-written: OpenSSL parses ClientHellos only inside a live handshake of its own.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@ namespace tattle::dissect {
 
 struct ClientHello {
   std::uint16_t legacy_version = 0;
+  std::array<std::uint8_t, 32> random{};  // names the connection in key logs (RFC 9850)
   std::vector<std::uint16_t> ciphers;     // in the order offered
   std::vector<std::uint16_t> extensions;  // types, in the order sent
   std::vector<std::uint16_t> versions;    // supported_versions (RFC 8446 §4.2.1)

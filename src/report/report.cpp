@@ -540,6 +540,13 @@ void JsonReport::finish(const RunStats& s) {
   writer_.key("http");
   write_counters(writer_, s.http);
   writer_.member("resolutions_dropped", s.resolutions_dropped);
+  writer_.key("keylog");
+  writer_.begin_object();
+  writer_.member("files", static_cast<std::uint64_t>(s.keylog_files));
+  writer_.member("connections", static_cast<std::uint64_t>(s.keylog_connections));
+  writer_.member("unused", static_cast<std::uint64_t>(s.keylog_unused));
+  s.keylog.visit([&](std::string_view name, core::Counter v) { writer_.member(name, v); });
+  writer_.end_object();
   writer_.end_object();
   writer_.end_object();
   writer_.newline();
@@ -649,6 +656,10 @@ void TextSummary::finish(const RunStats& s) {
                s.flows[flow::FlowCounter::kTcpFlows], s.flows[flow::FlowCounter::kUdpFlows],
                s.flows[flow::FlowCounter::kOtherFlows], human_bytes(bytes_));
     fmt::print(out_, "{} DNS transactions; {} of the flows named\n", dns_, named_);
+    if (s.keylog_connections > 0 || s.keylog[decrypt::KeyLogCounter::kLines] > 0)
+      fmt::print(out_, "key log: secrets of {} connections; {} TLS/QUIC handshakes have theirs, {} not; {} connections not in the capture\n",
+                 s.keylog_connections, s.keylog[decrypt::KeyLogCounter::kHandshakesWithKeys],
+                 s.keylog[decrypt::KeyLogCounter::kHandshakesWithoutKeys], s.keylog_unused);
   }
   if (destinations_ != nullptr) {
     print_destinations(s, records_only);

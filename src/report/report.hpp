@@ -15,6 +15,7 @@
 #include "core/diagnostics.hpp"
 #include "core/worker_lock.hpp"
 #include "decode/decoder.hpp"
+#include "decrypt/keylog.hpp"
 #include "detect/policy.hpp"
 #include "dissect/dns.hpp"
 #include "dissect/quic_initial.hpp"
@@ -49,6 +50,11 @@ struct RunStats {
   core::Counters<dissect::TlsCounter> tls;
   core::Counters<dissect::HttpCounter> http;
   std::uint64_t resolutions_dropped = 0;  // DNS answers the resolution map had no room for
+  // Key logs (--keylog files and pcapng DSBs): what they held and what the handshakes found.
+  core::Counters<decrypt::KeyLogCounter> keylog;
+  std::size_t keylog_files = 0;
+  std::size_t keylog_connections = 0;  // client randoms with secrets
+  std::size_t keylog_unused = 0;       // of those, the ones no handshake of the capture had
   // Enrichment and the policy; not with --flows-only.
   bool enriched = false;
   std::vector<std::string> location_sources;  // the address databases in use

@@ -1,0 +1,2 @@
+# Decrypt stage: the key logs users and pcapng files give.
+tattle_fuzz_target(keylog DEPS tattle_decrypt)

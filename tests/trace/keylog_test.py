@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Key logs against tshark: for a capture and its key log (a file, or the DSB inside a pcapng),
+the TLS and QUIC handshakes tattle says have secrets must be those whose ClientHello random
+(tshark's `tls.handshake.random`, the first ClientHello of each TCP or UDP stream) the key log
+names, the others must be counted as without, and the key log's connections that no handshake
+had must be counted as unused. Run over the project's own sample (with its key log as a file,
+as a DSB, and altered so that no random matches) and, when ../shared/corpora exists, over every
+capture its CATALOG.md lists with keys.
+
+Usage: keylog_test.py --tattle BIN --traces DIR [--corpus DIR]
+"""
+import argparse
+import json
+import os
+import re
+import struct
+import subprocess
+import sys
+import tempfile
+
+
+def tattle_keylog(tattle, capture, keylog=None):
+    command = [tattle, "audit", "-q", capture, "--json", "-"]
+    if keylog:
+        command += ["--keylog", keylog]
+    out = subprocess.run(command, capture_output=True, text=True)
+    if out.returncode not in (0, 3):
+        sys.exit(f"{capture}: tattle exited {out.returncode}: {out.stderr}")
+    return json.loads(out.stdout)["stats"]["keylog"]
+
+
+def client_randoms(capture):
+    """The first ClientHello random of each TCP and UDP stream, as tshark reads them."""
+    out = subprocess.run(["tshark", "-r", capture, "-Y", "tls.handshake.type == 1", "-T", "fields",
+                          "-e", "tcp.stream", "-e", "udp.stream", "-e", "tls.handshake.random"],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"{capture}: tshark failed: {out.stderr}")
+    first = {}
+    for line in out.stdout.splitlines():
+        tcp, udp, randoms = (line.split("\t") + ["", "", ""])[:3]
+        if not randoms:
+            continue
+        stream = ("tcp", tcp) if tcp else ("udp", udp)
+        first.setdefault(stream, randoms.split(",")[0].lower())
+    return list(first.values())
+
+
+LABELS = {"CLIENT_RANDOM", "CLIENT_EARLY_TRAFFIC_SECRET", "EARLY_EXPORTER_SECRET",
+          "CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET", "CLIENT_TRAFFIC_SECRET_0",
+          "SERVER_TRAFFIC_SECRET_0", "EXPORTER_SECRET", "ECH_SECRET", "ECH_CONFIG"}
+
+
+def keylog_randoms(text):
+    """Client randoms of well-formed lines with a known label (QUIC_-prefixed ones included)."""
+    found = set()
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) == 3 and fields[0].removeprefix("QUIC_") in LABELS and re.fullmatch(r"[0-9a-fA-F]{64}", fields[1]):
+            found.add(fields[1].lower())
+    return found
+
+
+def expected(randoms, logged):
+    return {"handshakes_with_keys": sum(r in logged for r in randoms),
+            "handshakes_without_keys": sum(r not in logged for r in randoms),
+            "connections": len(logged),
+            "unused": len(logged - set(randoms))}
+
+
+def check(name, got, want, problems):
+    for key, value in want.items():
+        if got.get(key) != value:
+            problems.append(f"{name}: {key} is {got.get(key)}, tshark and the key log say {value}")
+
+
+def dsb_text(capture):
+    """The TLS key log text of a pcapng's Decryption Secrets Blocks, read here block by block
+    (tshark 4.0's editcap cannot extract them)."""
+    data = open(capture, "rb").read()
+    text, at, order = [], 0, "<"
+    while at + 12 <= len(data):
+        if data[at:at + 4] == b"\x0a\x0d\x0d\x0a":  # a section header: its byte order
+            order = "<" if data[at + 8:at + 12] == b"\x4d\x3c\x2b\x1a" else ">"
+        kind, length = struct.unpack(order + "II", data[at:at + 8])
+        if length < 12 or at + length > len(data):
+            break
+        if kind == 0x0A:
+            secret_type, size = struct.unpack(order + "II", data[at + 8:at + 16])
+            if secret_type == 0x544C534B:
+                text.append(data[at + 16:at + 16 + size].decode(errors="replace"))
+        at += length
+    return "\n".join(text)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tattle", required=True)
+    ap.add_argument("--traces", required=True)
+    ap.add_argument("--corpus")
+    args = ap.parse_args()
+    problems = []
+
+    sample, keys = os.path.join(args.traces, "sample.pcap"), os.path.join(args.traces, "sample.keylog")
+    text = open(keys).read()
+    randoms, logged = client_randoms(sample), keylog_randoms(text)
+    want = expected(randoms, logged)
+    if want["handshakes_with_keys"] == 0:
+        problems.append("sample.pcap: no handshake of the sample is in its key log: the test tests nothing")
+    check("sample.pcap --keylog sample.keylog", tattle_keylog(args.tattle, sample, keys), want, problems)
+    check("sample-dsb.pcapng", tattle_keylog(args.tattle, os.path.join(args.traces, "sample-dsb.pcapng")), want,
+          problems)
+    # Wrong keys: every client random altered in its last digit. Nothing matches, nothing breaks.
+    with tempfile.NamedTemporaryFile("w", suffix=".keylog", delete=False) as f:
+        for line in text.splitlines():
+            fields = line.split()
+            if len(fields) == 3:
+                fields[1] = fields[1][:-1] + ("0" if fields[1][-1] != "0" else "1")
+            f.write(" ".join(fields) + "\n")
+        wrong = f.name
+    try:
+        check("sample.pcap with wrong keys", tattle_keylog(args.tattle, sample, wrong),
+              expected(randoms, keylog_randoms(open(wrong).read())), problems)
+    finally:
+        os.unlink(wrong)
+    checked = 3
+
+    if args.corpus:
+        catalog = os.path.join(args.corpus, "CATALOG.md")
+        if not os.path.exists(catalog):
+            print(f"SKIPPED: {args.corpus} not found")
+        else:
+            for line in open(catalog):
+                cells = [c.strip() for c in line.split("|")]
+                if len(cells) < 8 or not cells[1] or not cells[6] or cells[1] == "capture" or cells[1].startswith("-"):
+                    continue
+                capture = os.path.join(args.corpus, cells[1])
+                if cells[6] == "DSB in file":
+                    text, keylog = dsb_text(capture), None
+                else:
+                    keylog = os.path.join(args.corpus, cells[6])
+                    text = open(keylog, errors="replace").read()
+                want = expected(client_randoms(capture), keylog_randoms(text))
+                check(cells[1], tattle_keylog(args.tattle, capture, keylog), want, problems)
+                print(f"{cells[1]}: {want}")
+                checked += 1
+
+    for p in problems:
+        print("MISMATCH", p)
+    print(f"{checked} captures checked, {len(problems)} mismatches")
+    sys.exit(1 if problems else 0)
+
+
+if __name__ == "__main__":
+    main()
