@@ -1,9 +1,8 @@
 #include "dissect/quic_initial.hpp"
 
-#include <openssl/core_names.h>
+#include "decrypt/key_schedule.hpp"
+
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
-#include <openssl/params.h>
 
 #include <algorithm>
 #include <memory>
@@ -85,9 +84,6 @@ QuicPacketType packet_type(std::uint32_t version, std::uint8_t first) {
 struct CipherCtxFree {
   void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
 };
-struct KdfCtxFree {
-  void operator()(EVP_KDF_CTX* c) const { EVP_KDF_CTX_free(c); }
-};
 
 // Fetched once per process; EVP algorithm objects may be shared between threads.
 const EVP_CIPHER* aes_128_gcm() {
@@ -98,48 +94,9 @@ const EVP_CIPHER* aes_128_ecb() {
   static EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "AES-128-ECB", nullptr);
   return cipher;
 }
-EVP_KDF* hkdf() {
-  static EVP_KDF* const kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
-  return kdf;
-}
-
-OSSL_PARAM octets(const char* name, core::Bytes b) {
-  // OpenSSL takes a non-const pointer but only reads; an empty span still needs an address.
-  static std::uint8_t empty = 0;
-  void* p = b.empty() ? &empty : const_cast<std::uint8_t*>(b.data());
-  return OSSL_PARAM_construct_octet_string(name, p, b.size());
-}
-
-// HKDF (RFC 5869) with SHA-256: `mode` is EVP_KDF_HKDF_MODE_EXTRACT_ONLY (`extra` is the salt)
-// or EVP_KDF_HKDF_MODE_EXPAND_ONLY (`extra` is the info).
-bool run_hkdf(int mode, core::Bytes key, core::Bytes extra, std::span<std::uint8_t> out) {
-  if (hkdf() == nullptr) return false;
-  const std::unique_ptr<EVP_KDF_CTX, KdfCtxFree> ctx(EVP_KDF_CTX_new(hkdf()));
-  if (!ctx) return false;
-  char digest[] = "SHA256";
-  const bool extract = mode == EVP_KDF_HKDF_MODE_EXTRACT_ONLY;
-  const OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
-      OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
-      octets(OSSL_KDF_PARAM_KEY, key),
-      octets(extract ? OSSL_KDF_PARAM_SALT : OSSL_KDF_PARAM_INFO, extra),
-      OSSL_PARAM_construct_end(),
-  };
-  return EVP_KDF_derive(ctx.get(), out.data(), out.size(), params) == 1;
-}
-
-// HKDF-Expand-Label with an empty context (RFC 8446 §7.1), as RFC 9001 §5.1 uses it.
+// HKDF-Expand-Label with an empty context and SHA-256, as RFC 9001 §5.1 uses it.
 bool expand_label(core::Bytes secret, std::string_view label, std::span<std::uint8_t> out) {
-  constexpr std::string_view kPrefix = "tls13 ";
-  std::array<std::uint8_t, 64> info{};
-  std::size_t n = 0;
-  info[n++] = static_cast<std::uint8_t>(out.size() >> 8);
-  info[n++] = static_cast<std::uint8_t>(out.size());
-  info[n++] = static_cast<std::uint8_t>(kPrefix.size() + label.size());
-  for (const char c : kPrefix) info[n++] = static_cast<std::uint8_t>(c);
-  for (const char c : label) info[n++] = static_cast<std::uint8_t>(c);
-  info[n++] = 0;  // context length
-  return run_hkdf(EVP_KDF_HKDF_MODE_EXPAND_ONLY, secret, core::Bytes(info.data(), n), out);
+  return decrypt::hkdf_expand_label(decrypt::Hash::kSha256, secret, label, {}, out);
 }
 
 // RFC 9000 §17.1 and Appendix A.3: the packet number nearest the one expected.
@@ -185,7 +142,7 @@ bool derive_client_initial_keys(std::uint32_t version, core::Bytes dcid, QuicIni
   if (salt == nullptr) return false;
   const bool v2 = version == kQuicV2;
   std::array<std::uint8_t, 32> initial_secret{}, client_secret{};
-  return run_hkdf(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, dcid, *salt, initial_secret) &&
+  return decrypt::hkdf_extract(decrypt::Hash::kSha256, *salt, dcid, initial_secret) &&
          expand_label(initial_secret, "client in", client_secret) &&
          expand_label(client_secret, v2 ? "quicv2 key" : "quic key", out.key) &&
          expand_label(client_secret, v2 ? "quicv2 iv" : "quic iv", out.iv) &&
