@@ -45,22 +45,28 @@ TEST(KeySchedule, Rfc8448SimpleHandshake) {
   EXPECT_EQ(handshake, h("1d c8 26 e9 36 06 aa 6f dc 0a ad c1 2f 74 1b 01 04 6a a6 b9 9f 69 1e d2 21 a9 f0 ca 04 3f be ac"));
 
   const Secret hello_hash = h("86 0c 06 ed c0 78 58 ee 8e 78 f0 e7 42 8c 58 ed d6 b4 3f 2c a3 e6 e9 5f 02 ed 06 3c f0 e1 ca d8");
-  const Secret c_hs = derive(s, handshake, "c hs traffic", hello_hash);
-  const Secret s_hs = derive(s, handshake, "s hs traffic", hello_hash);
-  EXPECT_EQ(c_hs, h("b3 ed db 12 6e 06 7f 35 a7 80 b3 ab f4 5e 2d 8f 3b 1a 95 07 38 f5 2e 96 00 74 6a 0e 27 a5 5a 21"));
-  EXPECT_EQ(s_hs, h("b6 7b 7d 69 0c c1 6c 4e 75 e5 42 13 cb 2d 37 b4 e9 c9 12 bc de d9 10 5d 42 be fd 59 d3 91 ad 38"));
-
   const Secret derived_hs = derive(s, handshake, "derived", empty_hash);
   EXPECT_EQ(derived_hs, h("43 de 77 e0 c7 77 13 85 9a 94 4d b9 db 25 90 b5 31 90 a6 5b 3e e2 e4 f1 2d d7 a0 bb 7c e2 54 b4"));
   const Secret master = extract(s, derived_hs, zeros);
   EXPECT_EQ(master, h("18 df 06 84 3d 13 a0 8b f2 a4 49 84 4c 5f 8a 47 80 01 bc 4d 4c 62 79 84 d5 a4 1d a8 d0 40 29 19"));
   const Secret finished_hash = h("96 08 10 2a 0f 1c cc 6d b6 25 0b 7b 7e 41 7b 1a 00 0e aa da 3d aa e4 77 7a 76 86 c9 ff 83 df 13");
-  const Secret c_ap = derive(s, master, "c ap traffic", finished_hash);
-  const Secret s_ap = derive(s, master, "s ap traffic", finished_hash);
-  EXPECT_EQ(c_ap, h("9e 40 64 6c e7 9a 7f 9d c0 5a f8 88 9b ce 65 52 87 5a fa 0b 06 df 00 87 f7 92 eb b7 c1 75 04 a5"));
-  EXPECT_EQ(s_ap, h("a1 1a f9 f0 55 31 f8 56 ad 47 11 6b 45 a9 50 32 82 04 b4 f4 4b fb 6b 3a 4b 4f 1f 3f cb 63 16 43"));
-  EXPECT_EQ(derive(s, master, "exp master", finished_hash),
-            h("fe 22 f8 81 17 6e da 18 eb 8f 44 52 9e 67 92 c5 0c 9a 3f 89 45 2f 68 d8 ae 31 1b 43 09 d3 cf 50"));
+
+  // The secrets a key log carries, from the handshake and master secrets.
+  struct Step {
+    const Secret& from;
+    std::string_view label;
+    const Secret& transcript_hash;
+    std::string_view expected;
+  };
+  const Step steps[] = {
+      {handshake, "c hs traffic", hello_hash, "b3 ed db 12 6e 06 7f 35 a7 80 b3 ab f4 5e 2d 8f 3b 1a 95 07 38 f5 2e 96 00 74 6a 0e 27 a5 5a 21"},
+      {handshake, "s hs traffic", hello_hash, "b6 7b 7d 69 0c c1 6c 4e 75 e5 42 13 cb 2d 37 b4 e9 c9 12 bc de d9 10 5d 42 be fd 59 d3 91 ad 38"},
+      {master, "c ap traffic", finished_hash, "9e 40 64 6c e7 9a 7f 9d c0 5a f8 88 9b ce 65 52 87 5a fa 0b 06 df 00 87 f7 92 eb b7 c1 75 04 a5"},
+      {master, "s ap traffic", finished_hash, "a1 1a f9 f0 55 31 f8 56 ad 47 11 6b 45 a9 50 32 82 04 b4 f4 4b fb 6b 3a 4b 4f 1f 3f cb 63 16 43"},
+      {master, "exp master", finished_hash, "fe 22 f8 81 17 6e da 18 eb 8f 44 52 9e 67 92 c5 0c 9a 3f 89 45 2f 68 d8 ae 31 1b 43 09 d3 cf 50"},
+  };
+  for (const auto& step : steps) EXPECT_EQ(derive(s, step.from, step.label, step.transcript_hash), h(step.expected)) << step.label;
+  const Secret c_hs = h(steps[0].expected), s_hs = h(steps[1].expected), s_ap = h(steps[3].expected);
 
   const auto key_iv = [&](const Secret& traffic) {
     Secret key(16);
