@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Writes the seed corpus of fuzz_keylog (fuzz/corpus/keylog/): the project's own key log (written
+"""Writes the seed corpora of fuzz_keylog (fuzz/corpus/keylog/) and fuzz_tls_record
+(fuzz/corpus/tls_record/: the client's application data and close_notify records of RFC 8448 §3,
+which verify under the keys the target uses, and variants). For fuzz_keylog:: the project's own key log (written
 by curl through SSLKEYLOGFILE, see tests/traces/README.md), and variants that reach each branch
 of the reader: CRLF, comments, aliases, damaged lines. Run from anywhere:
 python3 fuzz/gen_decrypt_corpus.py
@@ -10,8 +12,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
-def write(name, data):
-    d = os.path.join(HERE, "corpus", "keylog")
+def write(name, data, target="keylog"):
+    d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, name), "wb") as fh:
         fh.write(data if isinstance(data, bytes) else data.encode())
@@ -45,3 +47,13 @@ write("damaged", "\n".join([
     f"EXPORTER_SECRET {r} {'0a' * 32}",
     "   \t",
 ]))
+
+# RFC 8448 §3: {client} send application_data record, then its close_notify alert.
+app = bytes.fromhex(
+    "17030300 43a23f70 54b62c94 d0affafe 8228ba55 cbefacea 42f914aa 66bcab3f 2b9819a8 a5b46b39 5bd54a9a"
+    "20441e2b 62974e1f 5a6292a2 977014bd 1e3deae6 3aeebb21 694915e4".replace(" ", ""))
+alert = bytes.fromhex("17030300 13c98727 60655666 b74d7ff1 153efd6d b6d0b0e3".replace(" ", ""))
+write("aes128_app_then_alert", b"\x00" + app + alert, "tls_record")
+write("aes128_alert_first", b"\x00" + alert + app, "tls_record")
+write("chacha_app", b"\x02" + app, "tls_record")
+write("short", b"\x01" + app[:20], "tls_record")

@@ -1,0 +1,79 @@
+#include "decrypt/record.hpp"
+
+#include <openssl/evp.h>
+
+namespace tattle::decrypt {
+
+namespace {
+
+// Fetched once per process; EVP algorithm objects may be shared between threads.
+const EVP_CIPHER* cipher(Aead a) {
+  static EVP_CIPHER* const aes128 = EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr);
+  static EVP_CIPHER* const aes256 = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  static EVP_CIPHER* const chacha = EVP_CIPHER_fetch(nullptr, "ChaCha20-Poly1305", nullptr);
+  switch (a) {
+    case Aead::kAes128Gcm: return aes128;
+    case Aead::kAes256Gcm: return aes256;
+    case Aead::kChaCha20Poly1305: return chacha;
+  }
+  return nullptr;
+}
+
+EVP_CIPHER_CTX* as_ctx(void* p) { return static_cast<EVP_CIPHER_CTX*>(p); }
+
+}  // namespace
+
+std::size_t key_size(Aead a) { return a == Aead::kAes128Gcm ? 16 : 32; }
+
+std::optional<Aead> tls13_aead(std::uint16_t cipher_suite) {
+  switch (cipher_suite) {
+    case 0x1301: return Aead::kAes128Gcm;         // TLS_AES_128_GCM_SHA256
+    case 0x1302: return Aead::kAes256Gcm;         // TLS_AES_256_GCM_SHA384
+    case 0x1303: return Aead::kChaCha20Poly1305;  // TLS_CHACHA20_POLY1305_SHA256
+    default: return std::nullopt;
+  }
+}
+
+void RecordOpener::CtxFree::operator()(void* ctx) const { EVP_CIPHER_CTX_free(as_ctx(ctx)); }
+
+RecordOpener::RecordOpener() : ctx_(EVP_CIPHER_CTX_new()) {}
+RecordOpener::~RecordOpener() = default;
+
+bool RecordOpener::set_keys(Aead aead, core::Bytes key, std::span<const std::uint8_t, 12> iv) {
+  keyed_ = false;
+  sequence_ = 0;
+  const EVP_CIPHER* c = cipher(aead);
+  if (!ctx_ || c == nullptr || key.size() != key_size(aead)) return false;
+  // The key now; each record gives its own nonce.
+  if (EVP_DecryptInit_ex2(as_ctx(ctx_.get()), c, key.data(), nullptr, nullptr) != 1) return false;
+  std::copy(iv.begin(), iv.end(), iv_.begin());
+  keyed_ = true;
+  return true;
+}
+
+std::optional<RecordOpener::Opened> RecordOpener::open(core::Bytes record, std::span<std::uint8_t> out) {
+  if (!keyed_ || record.size() < kRecordHeader + kAeadTag) return std::nullopt;
+  const std::uint64_t seq = sequence_++;
+  const core::Bytes ciphertext = record.subspan(kRecordHeader, record.size() - kRecordHeader - kAeadTag);
+  const core::Bytes tag = record.last(kAeadTag);
+  if (out.size() < ciphertext.size() || ciphertext.size() > (std::size_t{1} << 30)) return std::nullopt;
+  std::array<std::uint8_t, 12> nonce = iv_;
+  for (int i = 0; i < 8; ++i) nonce[11 - i] ^= static_cast<std::uint8_t>(seq >> (8 * i));
+
+  EVP_CIPHER_CTX* const ctx = as_ctx(ctx_.get());
+  int n = 0, final_n = 0;
+  if (EVP_DecryptInit_ex2(ctx, nullptr, nullptr, nonce.data(), nullptr) != 1 ||
+      EVP_DecryptUpdate(ctx, nullptr, &n, record.data(), static_cast<int>(kRecordHeader)) != 1 ||
+      EVP_DecryptUpdate(ctx, out.data(), &n, ciphertext.data(), static_cast<int>(ciphertext.size())) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(kAeadTag),
+                          const_cast<std::uint8_t*>(tag.data())) != 1 ||
+      EVP_DecryptFinal_ex(ctx, out.data() + n, &final_n) != 1)
+    return std::nullopt;
+  // TLSInnerPlaintext: content, the type, then zeros (RFC 8446 §5.2).
+  std::size_t size = static_cast<std::size_t>(n + final_n);
+  while (size > 0 && out[size - 1] == 0) --size;
+  if (size == 0) return std::nullopt;
+  return Opened{out[size - 1], size - 1};
+}
+
+}  // namespace tattle::decrypt
