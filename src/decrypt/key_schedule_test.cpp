@@ -5,17 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "support/hex.hpp"
+
 namespace tattle::decrypt {
 namespace {
 
-std::vector<std::uint8_t> h(std::string_view hex) {
-  std::vector<std::uint8_t> out;
-  std::string digits;
-  for (const char c : hex)
-    if (c != ' ') digits += c;
-  for (std::size_t i = 0; i + 1 < digits.size(); i += 2) out.push_back(static_cast<std::uint8_t>(std::stoi(digits.substr(i, 2), nullptr, 16)));
-  return out;
-}
+using testing::hex;
 
 using Secret = std::vector<std::uint8_t>;
 
@@ -36,20 +31,20 @@ Secret extract(Hash hash, const Secret& salt, const Secret& ikm) {
 TEST(KeySchedule, Rfc8448SimpleHandshake) {
   const Hash s = Hash::kSha256;
   const Secret zeros(32, 0);
-  const Secret empty_hash = h("e3 b0 c4 42 98 fc 1c 14 9a fb f4 c8 99 6f b9 24 27 ae 41 e4 64 9b 93 4c a4 95 99 1b 78 52 b8 55");
+  const Secret empty_hash = hex("e3 b0 c4 42 98 fc 1c 14 9a fb f4 c8 99 6f b9 24 27 ae 41 e4 64 9b 93 4c a4 95 99 1b 78 52 b8 55");
   const Secret early = extract(s, {0}, zeros);
-  EXPECT_EQ(early, h("33 ad 0a 1c 60 7e c0 3b 09 e6 cd 98 93 68 0c e2 10 ad f3 00 aa 1f 26 60 e1 b2 2e 10 f1 70 f9 2a"));
+  EXPECT_EQ(early, hex("33 ad 0a 1c 60 7e c0 3b 09 e6 cd 98 93 68 0c e2 10 ad f3 00 aa 1f 26 60 e1 b2 2e 10 f1 70 f9 2a"));
   const Secret derived_early = derive(s, early, "derived", empty_hash);
-  EXPECT_EQ(derived_early, h("6f 26 15 a1 08 c7 02 c5 67 8f 54 fc 9d ba b6 97 16 c0 76 18 9c 48 25 0c eb ea c3 57 6c 36 11 ba"));
-  const Secret handshake = extract(s, derived_early, h("8b d4 05 4f b5 5b 9d 63 fd fb ac f9 f0 4b 9f 0d 35 e6 d6 3f 53 75 63 ef d4 62 72 90 0f 89 49 2d"));
-  EXPECT_EQ(handshake, h("1d c8 26 e9 36 06 aa 6f dc 0a ad c1 2f 74 1b 01 04 6a a6 b9 9f 69 1e d2 21 a9 f0 ca 04 3f be ac"));
+  EXPECT_EQ(derived_early, hex("6f 26 15 a1 08 c7 02 c5 67 8f 54 fc 9d ba b6 97 16 c0 76 18 9c 48 25 0c eb ea c3 57 6c 36 11 ba"));
+  const Secret handshake = extract(s, derived_early, hex("8b d4 05 4f b5 5b 9d 63 fd fb ac f9 f0 4b 9f 0d 35 e6 d6 3f 53 75 63 ef d4 62 72 90 0f 89 49 2d"));
+  EXPECT_EQ(handshake, hex("1d c8 26 e9 36 06 aa 6f dc 0a ad c1 2f 74 1b 01 04 6a a6 b9 9f 69 1e d2 21 a9 f0 ca 04 3f be ac"));
 
-  const Secret hello_hash = h("86 0c 06 ed c0 78 58 ee 8e 78 f0 e7 42 8c 58 ed d6 b4 3f 2c a3 e6 e9 5f 02 ed 06 3c f0 e1 ca d8");
+  const Secret hello_hash = hex("86 0c 06 ed c0 78 58 ee 8e 78 f0 e7 42 8c 58 ed d6 b4 3f 2c a3 e6 e9 5f 02 ed 06 3c f0 e1 ca d8");
   const Secret derived_hs = derive(s, handshake, "derived", empty_hash);
-  EXPECT_EQ(derived_hs, h("43 de 77 e0 c7 77 13 85 9a 94 4d b9 db 25 90 b5 31 90 a6 5b 3e e2 e4 f1 2d d7 a0 bb 7c e2 54 b4"));
+  EXPECT_EQ(derived_hs, hex("43 de 77 e0 c7 77 13 85 9a 94 4d b9 db 25 90 b5 31 90 a6 5b 3e e2 e4 f1 2d d7 a0 bb 7c e2 54 b4"));
   const Secret master = extract(s, derived_hs, zeros);
-  EXPECT_EQ(master, h("18 df 06 84 3d 13 a0 8b f2 a4 49 84 4c 5f 8a 47 80 01 bc 4d 4c 62 79 84 d5 a4 1d a8 d0 40 29 19"));
-  const Secret finished_hash = h("96 08 10 2a 0f 1c cc 6d b6 25 0b 7b 7e 41 7b 1a 00 0e aa da 3d aa e4 77 7a 76 86 c9 ff 83 df 13");
+  EXPECT_EQ(master, hex("18 df 06 84 3d 13 a0 8b f2 a4 49 84 4c 5f 8a 47 80 01 bc 4d 4c 62 79 84 d5 a4 1d a8 d0 40 29 19"));
+  const Secret finished_hash = hex("96 08 10 2a 0f 1c cc 6d b6 25 0b 7b 7e 41 7b 1a 00 0e aa da 3d aa e4 77 7a 76 86 c9 ff 83 df 13");
 
   // The secrets a key log carries, from the handshake and master secrets.
   struct Step {
@@ -65,8 +60,8 @@ TEST(KeySchedule, Rfc8448SimpleHandshake) {
       {master, "s ap traffic", finished_hash, "a1 1a f9 f0 55 31 f8 56 ad 47 11 6b 45 a9 50 32 82 04 b4 f4 4b fb 6b 3a 4b 4f 1f 3f cb 63 16 43"},
       {master, "exp master", finished_hash, "fe 22 f8 81 17 6e da 18 eb 8f 44 52 9e 67 92 c5 0c 9a 3f 89 45 2f 68 d8 ae 31 1b 43 09 d3 cf 50"},
   };
-  for (const auto& step : steps) EXPECT_EQ(derive(s, step.from, step.label, step.transcript_hash), h(step.expected)) << step.label;
-  const Secret c_hs = h(steps[0].expected), s_hs = h(steps[1].expected), s_ap = h(steps[3].expected);
+  for (const auto& step : steps) EXPECT_EQ(derive(s, step.from, step.label, step.transcript_hash), hex(step.expected)) << step.label;
+  const Secret c_hs = hex(steps[0].expected), s_hs = hex(steps[1].expected), s_ap = hex(steps[3].expected);
 
   const auto key_iv = [&](const Secret& traffic) {
     Secret key(16);
@@ -74,9 +69,9 @@ TEST(KeySchedule, Rfc8448SimpleHandshake) {
     EXPECT_TRUE(traffic_key_and_iv(s, traffic, key, iv));
     return std::pair{key, Secret(iv.begin(), iv.end())};
   };
-  EXPECT_EQ(key_iv(s_hs), std::pair(h("3f ce 51 60 09 c2 17 27 d0 f2 e4 e8 6e e4 03 bc"), h("5d 31 3e b2 67 12 76 ee 13 00 0b 30")));
-  EXPECT_EQ(key_iv(c_hs), std::pair(h("db fa a6 93 d1 76 2c 5b 66 6a f5 d9 50 25 8d 01"), h("5b d3 c7 1b 83 6e 0b 76 bb 73 26 5f")));
-  EXPECT_EQ(key_iv(s_ap), std::pair(h("9f 02 28 3b 6c 9c 07 ef c2 6b b9 f2 ac 92 e3 56"), h("cf 78 2b 88 dd 83 54 9a ad f1 e9 84")));
+  EXPECT_EQ(key_iv(s_hs), std::pair(hex("3f ce 51 60 09 c2 17 27 d0 f2 e4 e8 6e e4 03 bc"), hex("5d 31 3e b2 67 12 76 ee 13 00 0b 30")));
+  EXPECT_EQ(key_iv(c_hs), std::pair(hex("db fa a6 93 d1 76 2c 5b 66 6a f5 d9 50 25 8d 01"), hex("5b d3 c7 1b 83 6e 0b 76 bb 73 26 5f")));
+  EXPECT_EQ(key_iv(s_ap), std::pair(hex("9f 02 28 3b 6c 9c 07 ef c2 6b b9 f2 ac 92 e3 56"), hex("cf 78 2b 88 dd 83 54 9a ad f1 e9 84")));
 }
 
 // SHA-384 (TLS_AES_256_GCM_SHA384), which RFC 8448 has no trace of: against values computed
@@ -89,17 +84,17 @@ TEST(KeySchedule, Sha384AgainstAnIndependentHkdf) {
     context[i] = static_cast<std::uint8_t>(48 + i);
   }
   const Secret prk = extract(s, salt, ikm);
-  EXPECT_EQ(prk, h("5561429e7d06844a9ccb47edc7e5c47434b6dfed96b868754945266aded8eb71549d24eaa4de558152bb792ca34c443f"));
+  EXPECT_EQ(prk, hex("5561429e7d06844a9ccb47edc7e5c47434b6dfed96b868754945266aded8eb71549d24eaa4de558152bb792ca34c443f"));
   EXPECT_EQ(derive(s, prk, "c hs traffic", context),
-            h("7abdb1e9630c16637bca395fa58eb075ddcc6b09f4504dffa150d164400f401f819bf271a86b389a4b85f0aab235a1ea"));
+            hex("7abdb1e9630c16637bca395fa58eb075ddcc6b09f4504dffa150d164400f401f819bf271a86b389a4b85f0aab235a1ea"));
   Secret key(32);
   std::array<std::uint8_t, 12> iv{};
   ASSERT_TRUE(traffic_key_and_iv(s, prk, key, iv));
-  EXPECT_EQ(key, h("48c97102c03158f0be0bd76074eb5df0f032a2d5d8ef0dc7f17b4365fe6c88fe"));
-  EXPECT_EQ(Secret(iv.begin(), iv.end()), h("3df5aad657e409ceb1959d3d"));
+  EXPECT_EQ(key, hex("48c97102c03158f0be0bd76074eb5df0f032a2d5d8ef0dc7f17b4365fe6c88fe"));
+  EXPECT_EQ(Secret(iv.begin(), iv.end()), hex("3df5aad657e409ceb1959d3d"));
   Secret next(48);
   ASSERT_TRUE(next_traffic_secret(s, prk, next));
-  EXPECT_EQ(next, h("43549bda84a6a397d28c67fd8501ce1d31ed4456e2a46b377bd548c5d5057ce1c4159dca3e7f72b2610219deb1011365"));
+  EXPECT_EQ(next, hex("43549bda84a6a397d28c67fd8501ce1d31ed4456e2a46b377bd548c5d5057ce1c4159dca3e7f72b2610219deb1011365"));
 }
 
 TEST(KeySchedule, RefusesSizesTheEncodingCannotCarry) {

@@ -5,19 +5,14 @@
 #include <string>
 #include <vector>
 
+#include "support/hex.hpp"
+
 #include "decrypt/key_schedule.hpp"
 
 namespace tattle::decrypt {
 namespace {
 
-std::vector<std::uint8_t> h(std::string_view hex) {
-  std::vector<std::uint8_t> out;
-  std::string digits;
-  for (const char c : hex)
-    if (c != ' ') digits += c;
-  for (std::size_t i = 0; i + 1 < digits.size(); i += 2) out.push_back(static_cast<std::uint8_t>(std::stoi(digits.substr(i, 2), nullptr, 16)));
-  return out;
-}
+using testing::hex;
 
 // RFC 8448 §3: the traffic secrets of the simple 1-RTT handshake, and records sent under them.
 const std::string_view kClientHandshakeSecret = "b3 ed db 12 6e 06 7f 35 a7 80 b3 ab f4 5e 2d 8f 3b 1a 95 07 38 f5 2e 96 00 74 6a 0e 27 a5 5a 21";
@@ -49,7 +44,7 @@ constexpr std::uint8_t kHandshake = 22, kApplicationData = 23, kAlert = 21;
 void key(RecordOpener& opener, std::string_view secret) {
   std::vector<std::uint8_t> k(16);
   std::array<std::uint8_t, 12> iv{};
-  ASSERT_TRUE(traffic_key_and_iv(Hash::kSha256, h(secret), k, iv));
+  ASSERT_TRUE(traffic_key_and_iv(Hash::kSha256, hex(secret), k, iv));
   ASSERT_TRUE(opener.set_keys(Aead::kAes128Gcm, k, iv));
 }
 
@@ -58,7 +53,7 @@ struct Plain {
   std::vector<std::uint8_t> bytes;
 };
 std::optional<Plain> open(RecordOpener& opener, std::string_view record_hex) {
-  const auto record = h(record_hex);
+  const auto record = hex(record_hex);
   std::vector<std::uint8_t> out(record.size());
   const auto opened = opener.open(record, out);
   if (!opened) return std::nullopt;
@@ -72,42 +67,38 @@ std::vector<std::uint8_t> counting(std::size_t n) {
   return v;
 }
 
+// The plaintext of `record`, which must verify and be of `type`.
+std::vector<std::uint8_t> opened(RecordOpener& opener, std::string_view record, std::uint8_t type) {
+  const auto plain = open(opener, record);
+  EXPECT_TRUE(plain);
+  if (!plain) return {};
+  EXPECT_EQ(plain->type, type);
+  return plain->bytes;
+}
+
 TEST(RecordOpener, OpensRfc8448ClientRecords) {
   RecordOpener handshake;
   key(handshake, kClientHandshakeSecret);
-  const auto finished = open(handshake, kClientFinished);
-  ASSERT_TRUE(finished);
-  EXPECT_EQ(finished->type, kHandshake);
-  ASSERT_EQ(finished->bytes.size(), 4u + 32u);  // Finished: its header and an HMAC-SHA256
-  EXPECT_EQ(finished->bytes[0], 20);
-  EXPECT_EQ(finished->bytes[3], 32);
+  const auto finished = opened(handshake, kClientFinished, kHandshake);
+  ASSERT_EQ(finished.size(), 4u + 32u);  // Finished: its header and an HMAC-SHA256
+  EXPECT_EQ(finished[0], 20);
+  EXPECT_EQ(finished[3], 32);
 
   RecordOpener app;
   key(app, kClientAppSecret);
-  const auto data = open(app, kClientAppData);
-  ASSERT_TRUE(data);
-  EXPECT_EQ(data->type, kApplicationData);
-  EXPECT_EQ(data->bytes, counting(50));  // the trace's application data: 00 01 ... 31
-  const auto alert = open(app, kClientAlert);  // sequence number 1
-  ASSERT_TRUE(alert);
-  EXPECT_EQ(alert->type, kAlert);
-  EXPECT_EQ(alert->bytes, h("01 00"));  // close_notify
+  EXPECT_EQ(opened(app, kClientAppData, kApplicationData), counting(50));  // the trace's data: 00 01 ... 31
+  EXPECT_EQ(opened(app, kClientAlert, kAlert), hex("01 00"));  // close_notify, sequence number 1
   EXPECT_EQ(app.sequence(), 2u);
 }
 
 TEST(RecordOpener, OpensRfc8448ServerRecordsInSequence) {
   RecordOpener app;
   key(app, kServerAppSecret);
-  const auto ticket = open(app, kServerTicket);
-  ASSERT_TRUE(ticket);
-  EXPECT_EQ(ticket->type, kHandshake);
-  EXPECT_EQ(ticket->bytes[0], 4);  // NewSessionTicket
-  const auto data = open(app, kServerAppData);
-  ASSERT_TRUE(data);
-  EXPECT_EQ(data->bytes, counting(50));
-  const auto alert = open(app, kServerAlert);
-  ASSERT_TRUE(alert);
-  EXPECT_EQ(alert->bytes, h("01 00"));
+  const auto ticket = opened(app, kServerTicket, kHandshake);
+  ASSERT_FALSE(ticket.empty());
+  EXPECT_EQ(ticket[0], 4);  // NewSessionTicket
+  EXPECT_EQ(opened(app, kServerAppData, kApplicationData), counting(50));
+  EXPECT_EQ(opened(app, kServerAlert, kAlert), hex("01 00"));
 }
 
 TEST(RecordOpener, RefusesARecordWhoseTagOrSequenceIsWrong) {
@@ -124,9 +115,9 @@ TEST(RecordOpener, RefusesARecordWhoseTagOrSequenceIsWrong) {
   EXPECT_TRUE(open(fresh, kServerAppData));
 
   std::vector<std::uint8_t> out(64);
-  EXPECT_FALSE(fresh.open(h("17 03 03 00 10 00 01 02"), out));  // shorter than a tag
+  EXPECT_FALSE(fresh.open(hex("17 03 03 00 10 00 01 02"), out));  // shorter than a tag
   RecordOpener unkeyed;
-  EXPECT_FALSE(unkeyed.open(h(kClientAlert), out));
+  EXPECT_FALSE(unkeyed.open(hex(kClientAlert), out));
   EXPECT_FALSE(unkeyed.set_keys(Aead::kAes256Gcm, std::vector<std::uint8_t>(16), std::array<std::uint8_t, 12>{}));
 }
 

@@ -10,20 +10,14 @@
 
 #include "decode/packet.hpp"
 #include "flow/flow_record.hpp"
+#include "support/hex.hpp"
 
 namespace tattle::dissect {
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
-Bytes hex(std::string_view text) {
-  Bytes out;
-  for (std::size_t i = 0; i + 1 < text.size(); i += 2) {
-    const auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-    out.push_back(static_cast<std::uint8_t>(nibble(text[i]) << 4 | nibble(text[i + 1])));
-  }
-  return out;
-}
+using testing::hex;
 
 template <std::size_t N>
 Bytes bytes(const std::array<std::uint8_t, N>& a) {
