@@ -462,6 +462,8 @@ int run_audit(const AuditOptions& options) {
         if (s.type == capture::Secret::kTlsKeyLog) keylog.add_text(s.data, &diag, list.input, s.offset);
       }
   };
+  // Handshakes are looked up only where keys can be: given, or possibly in a pcapng's DSBs.
+  decrypt::KeyLog* const handshake_keys = options.keylogs.empty() && secret_lists.empty() ? nullptr : &keylog;
   capture::MergedSource merged(std::move(sources));
   Progress progress(stderr, !options.quiet);
   capture::Frame frame;
@@ -481,7 +483,7 @@ int run_audit(const AuditOptions& options) {
   std::vector<std::unique_ptr<Worker>> workers;
   for (std::size_t i = 0; i < shards; ++i)
     workers.push_back(options.flows_only ? std::make_unique<Worker>(config, sinks, nullptr, nullptr, threaded)
-                                         : std::make_unique<Worker>(config, namer, &namer, &keylog, threaded));
+                                         : std::make_unique<Worker>(config, namer, &namer, handshake_keys, threaded));
   const bool stable = merged.stable();
   while (merged.next(frame)) {
     ++frame_number;

@@ -123,7 +123,10 @@ def main():
               expected(randoms, keylog_randoms(open(wrong).read())), problems)
     finally:
         os.unlink(wrong)
-    checked = 3
+    # No key log and no pcapng: no key could be had, so no handshake is counted either way.
+    check("sample.pcap without a key log", tattle_keylog(args.tattle, sample),
+          {"handshakes_with_keys": 0, "handshakes_without_keys": 0, "connections": 0, "unused": 0}, problems)
+    checked = 4
 
     if args.corpus:
         catalog = os.path.join(args.corpus, "CATALOG.md")
