@@ -52,8 +52,9 @@ bool RecordOpener::set_keys(Aead aead, core::Bytes key, std::span<const std::uin
 }
 
 std::optional<RecordOpener::Opened> RecordOpener::open(core::Bytes record, std::span<std::uint8_t> out) {
-  if (!keyed_ || record.size() < kRecordHeader + kAeadTag) return std::nullopt;
+  if (!keyed_) return std::nullopt;
   const std::uint64_t seq = sequence_++;
+  if (record.size() < kRecordHeader + kAeadTag) return std::nullopt;
   const core::Bytes ciphertext = record.subspan(kRecordHeader, record.size() - kRecordHeader - kAeadTag);
   const core::Bytes tag = record.last(kAeadTag);
   if (out.size() < ciphertext.size() || ciphertext.size() > (std::size_t{1} << 30)) return std::nullopt;

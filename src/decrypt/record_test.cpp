@@ -116,6 +116,7 @@ TEST(RecordOpener, RefusesARecordWhoseTagOrSequenceIsWrong) {
 
   std::vector<std::uint8_t> out(64);
   EXPECT_FALSE(fresh.open(hex("17 03 03 00 10 00 01 02"), out));  // shorter than a tag
+  EXPECT_EQ(fresh.sequence(), 3u);
   RecordOpener unkeyed;
   EXPECT_FALSE(unkeyed.open(hex(kClientAlert), out));
   EXPECT_FALSE(unkeyed.set_keys(Aead::kAes256Gcm, std::vector<std::uint8_t>(16), std::array<std::uint8_t, 12>{}));
