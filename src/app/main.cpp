@@ -57,6 +57,10 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "tattle: --policy needs owners and places, which --flows-only leaves out\n");
     return tattle::app::kExitUsage;
   }
+  if (audit.flows_only && !audit.keylogs.empty()) {
+    fmt::print(stderr, "tattle: --keylog needs the TLS and QUIC handshakes, which --flows-only leaves out\n");
+    return tattle::app::kExitUsage;
+  }
   if (audit.json_path == "-" && audit.ndjson_path == "-") {
     fmt::print(stderr, "tattle: --json and --ndjson cannot both write to stdout\n");
     return tattle::app::kExitUsage;

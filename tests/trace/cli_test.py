@@ -143,6 +143,21 @@ with tempfile.TemporaryDirectory() as tmp:
           and any(f["name"] for f in base["flows"]),
           (r.returncode, len(only["flows"]), len(only["dns"])))
 
+    r = run("audit", SAMPLE, "--flows-only", "--keylog", SAMPLE)
+    check("--keylog with --flows-only is a usage error (1)", r.returncode == 1 and "--keylog" in r.stderr,
+          (r.returncode, r.stderr))
+    r = run("audit", SAMPLE, "--keylog", os.path.join(tmp, "missing.keys"))
+    check("a missing key log is a usage error (1)", r.returncode == 1, (r.returncode, r.stderr))
+    keys = os.path.join(tmp, "damaged.keys")
+    good = "CLIENT_RANDOM " + "ab" * 32 + " " + "cd" * 48 + "\n"
+    with open(keys, "w") as f:
+        f.write(good + "CLIENT_RANDOM " + "ab" * 31 + " " + "cd" * 48 + "\n" + good)
+    r, doc = report(SAMPLE, extra=["--keylog", keys])
+    check("a damaged key log line: exit 3, the key log and the line's offset named, the rest read",
+          r.returncode == 3 and "damaged.keys" in r.stderr and f"offset {len(good)}" in r.stderr
+          and doc["stats"]["keylog"]["malformed"] == 1 and doc["stats"]["keylog"]["repeated"] == 1,
+          (r.returncode, r.stderr))
+
     r = run("audit", SAMPLE)
     check("text summary without --json", r.returncode == 0 and "flows" in r.stdout and r.stderr == "",
           (r.returncode, r.stderr))
