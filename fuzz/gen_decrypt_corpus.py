@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Writes the seed corpora of fuzz_keylog (fuzz/corpus/keylog/) and fuzz_tls_record
 (fuzz/corpus/tls_record/: the client's application data and close_notify records of RFC 8448 §3,
-which verify under the keys the target uses, and variants). For fuzz_keylog:: the project's own key log (written
+which verify under the keys the target uses, and variants) and fuzz_tls_decrypt
+(fuzz/corpus/tls_decrypt/: RFC 8448 §3's whole conversation, its records taken from
+tests/support/rfc8448.hpp, in the target's chunks, and variants). For fuzz_keylog:: the project's own key log (written
 by curl through SSLKEYLOGFILE, see tests/traces/README.md), and variants that reach each branch
 of the reader: CRLF, comments, aliases, damaged lines. Run from anywhere:
 python3 fuzz/gen_decrypt_corpus.py
 """
 import os
+import re
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -57,3 +60,32 @@ write("aes128_app_then_alert", b"\x00" + app + alert, "tls_record")
 write("aes128_alert_first", b"\x00" + alert + app, "tls_record")
 write("chacha_app", b"\x02" + app, "tls_record")
 write("short", b"\x01" + app[:20], "tls_record")
+
+
+def rfc8448(name):
+    """A record of tests/support/rfc8448.hpp, as bytes."""
+    text = open(os.path.join(ROOT, "tests", "support", "rfc8448.hpp")).read()
+    m = re.search(r"std::string_view " + name + r" =\s*((?:\"[^\"]*\"\s*)+);", text)
+    return bytes.fromhex("".join(re.findall(r"\"([^\"]*)\"", m.group(1))).replace(" ", ""))
+
+
+def chunk(side, data):
+    return bytes([side]) + len(data).to_bytes(2, "big") + data
+
+
+CLIENT, SERVER = 0, 1
+ccs = bytes.fromhex("140303000101")
+conversation = [
+    chunk(CLIENT, rfc8448("kClientHelloRecord")),
+    chunk(SERVER, rfc8448("kServerHelloRecord") + ccs + rfc8448("kServerFlight")),
+    chunk(CLIENT, ccs + rfc8448("kClientFinished") + rfc8448("kClientAppData")),
+    chunk(SERVER, rfc8448("kServerTicket") + rfc8448("kServerAppData")),
+    chunk(SERVER, rfc8448("kServerAlert")),
+    chunk(CLIENT, rfc8448("kClientAlert")),
+]
+write("rfc8448", b"".join(conversation), "tls_decrypt")
+flight = rfc8448("kServerFlight")
+write("rfc8448_split_records", b"".join(conversation[:1]) + chunk(SERVER, rfc8448("kServerHelloRecord")[:40])
+      + chunk(SERVER, rfc8448("kServerHelloRecord")[40:] + flight[:300]) + chunk(SERVER, flight[300:])
+      + b"".join(conversation[2:]), "tls_decrypt")
+write("rfc8448_tls12_server", conversation[0] + chunk(SERVER, rfc8448("kServerHelloRecord")[:-6]), "tls_decrypt")

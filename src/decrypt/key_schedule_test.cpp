@@ -10,7 +10,7 @@
 namespace tattle::decrypt {
 namespace {
 
-using testing::hex;
+using test_support::hex;
 
 using Secret = std::vector<std::uint8_t>;
 

@@ -171,6 +171,14 @@ bool KeyLog::has(const ClientRandom& random) {
   return found;
 }
 
+bool KeyLog::copy_secrets(const ClientRandom& random, Secrets& out) {
+  const std::lock_guard lock(lock_);
+  const Secrets* found = find(random);
+  ++counters_[found != nullptr ? KeyLogCounter::kHandshakesWithKeys : KeyLogCounter::kHandshakesWithoutKeys];
+  if (found != nullptr) out = *found;
+  return found != nullptr;
+}
+
 const KeyLog::Secrets* KeyLog::find(const ClientRandom& random) {
   const auto it = by_random_.find(random);
   if (it == by_random_.end()) return nullptr;

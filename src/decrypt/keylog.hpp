@@ -76,6 +76,9 @@ class KeyLog {
   // Whether the key log has secrets for the connection whose ClientHello carried `random`;
   // counted, and the secrets found marked used. Callable from any flow worker.
   bool has(const ClientRandom& random);
+  // The same, with a copy of the secrets into `out` when there are some (a later key log text
+  // may move the ones held here).
+  bool copy_secrets(const ClientRandom& random, Secrets& out);
   // The secrets of that connection, or null; marked used. Valid until text is added.
   const Secrets* find(const ClientRandom& random);
   // Workers call has() at once only when flows are tracked on threads of their own.

@@ -17,7 +17,7 @@ namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
-using testing::hex;
+using test_support::hex;
 
 template <std::size_t N>
 Bytes bytes(const std::array<std::uint8_t, N>& a) {

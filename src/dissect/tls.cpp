@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "decrypt/tls13_session.hpp"
 #include "dissect/tls_client_hello.hpp"
 #include "flow/flow_record.hpp"
 
@@ -13,6 +14,10 @@ std::string_view counter_name(TlsCounter c) {
     case TlsCounter::kClientHellos: return "client_hellos";
     case TlsCounter::kMalformed: return "malformed";
     case TlsCounter::kTooLarge: return "too_large";
+    case TlsCounter::kDecryptedFlows: return "decrypted_flows";
+    case TlsCounter::kRecordsDecrypted: return "records_decrypted";
+    case TlsCounter::kRecordsFailed: return "records_failed";
+    case TlsCounter::kApplicationBytes: return "application_bytes";
     case TlsCounter::kCount: break;
   }
   return "?";
@@ -23,7 +28,10 @@ namespace {
 constexpr std::size_t kRecordHeader = 5;
 constexpr std::size_t kHandshakeHeader = 4;
 constexpr std::uint8_t kHandshakeRecord = 22;
+constexpr std::uint8_t kChangeCipherSpecRecord = 20;
 constexpr std::uint8_t kClientHelloType = 1;
+constexpr std::uint8_t kServerHelloType = 2;
+constexpr std::uint16_t kTls13 = 0x0304;
 constexpr std::size_t kMaxRecord = (1 << 14) + 2048;  // RFC 8446 §5.2: TLSCiphertext at most
 
 class TlsDissector final : public flow::Dissector {
@@ -32,8 +40,43 @@ class TlsDissector final : public flow::Dissector {
       : counters_(counters), keylog_(keylog) {}
 
   flow::Progress on_stream(flow::Direction dir, core::Timestamp, core::Bytes bytes) override {
-    // The server's bytes, and the client's after its ClientHello, are of no use here.
-    if (dir != flow::Direction::kFromClient || state_ != State::kReading) return flow::Progress::finished();
+    const bool from_client = dir == flow::Direction::kFromClient;
+    if (from_client && state_ == State::kReading) return read_client_hello(bytes);
+    // Past the ClientHello, a connection whose keys were logged is read record by record.
+    if (!decrypting() || stopped_[from_client ? 0 : 1]) return flow::Progress::finished();
+    return read_records(from_client, bytes);
+  }
+
+  flow::Progress on_gap(flow::Direction dir, std::uint64_t) override {
+    if (dir == flow::Direction::kFromClient && state_ == State::kReading) {
+      fail(TlsCounter::kMalformed);
+      return flow::Progress::finished();
+    }
+    // Records cannot be found again after a hole, nor their sequence numbers known.
+    if (decrypting()) stop(dir == flow::Direction::kFromClient, "gap");
+    return flow::Progress::finished();
+  }
+
+  flow::Progress on_datagram(flow::Direction, core::Timestamp, core::Bytes) override {
+    return flow::Progress::reject();
+  }
+
+  void annotate(flow::FlowRecord& r) override {
+    if (state_ != State::kRead) return;
+    r.ja4 = ja4(hello_, 't');
+    r.tls_versions = offered_versions(hello_);
+    r.add_name(hello_.sni, flow::NameSource::kSni);
+    r.alpn = std::move(hello_.alpn);
+    r.sni = std::move(hello_.sni);
+    r.decrypted = session_ != nullptr && failed_records_ == 0 && session_->records_opened() > 0;
+    if (r.decrypted) ++counters_[TlsCounter::kDecryptedFlows];
+    else r.decrypt_reason = reason_.empty() ? std::string_view(session_ ? "no_records" : "no_server_hello") : reason_;
+  }
+
+ private:
+  enum class State : std::uint8_t { kReading, kRead, kGivenUp };
+
+  flow::Progress read_client_hello(core::Bytes bytes) {
     std::size_t used = 0;
     while (state_ == State::kReading) {
       const core::Bytes rest = bytes.subspan(used);
@@ -49,36 +92,95 @@ class TlsDissector final : public flow::Dissector {
       used += kRecordHeader + length;
       take_client_hello();
     }
-    return flow::Progress::finished();
+    // What follows the ClientHello is read with the next bytes, when there are keys.
+    return decrypting() ? flow::Progress::done(used) : flow::Progress::finished();
   }
-
-  flow::Progress on_gap(flow::Direction dir, std::uint64_t) override {
-    if (dir != flow::Direction::kFromClient || state_ != State::kReading) return flow::Progress::finished();
-    fail(TlsCounter::kMalformed);
-    return flow::Progress::finished();
-  }
-
-  flow::Progress on_datagram(flow::Direction, core::Timestamp, core::Bytes) override {
-    return flow::Progress::reject();
-  }
-
-  void annotate(flow::FlowRecord& r) override {
-    if (state_ != State::kRead) return;
-    r.ja4 = ja4(hello_, 't');
-    r.tls_versions = offered_versions(hello_);
-    r.add_name(hello_.sni, flow::NameSource::kSni);
-    if (keylog_ != nullptr) keylog_->has(hello_.random);
-    r.alpn = std::move(hello_.alpn);
-    r.sni = std::move(hello_.sni);
-  }
-
- private:
-  enum class State : std::uint8_t { kReading, kRead, kGivenUp };
 
   // Not a whole record yet: hand back what was used, or ask for the rest of the record.
   flow::Progress need_or_done(std::size_t used, std::size_t wanted) {
     return used > 0 ? flow::Progress::done(used) : flow::Progress::need(wanted);
   }
+
+  flow::Progress read_records(bool from_client, core::Bytes bytes) {
+    std::size_t used = 0;
+    for (;;) {
+      const core::Bytes rest = bytes.subspan(used);
+      if (rest.size() < kRecordHeader) return need_or_done(used, kRecordHeader);
+      const std::size_t length = std::size_t{rest[3]} << 8 | rest[4];
+      if (length > kMaxRecord) {
+        stop(from_client, "bad_record");
+        return flow::Progress::finished();
+      }
+      if (rest.size() < kRecordHeader + length) return need_or_done(used, kRecordHeader + length);
+      used += kRecordHeader + length;
+      if (!on_record(from_client, rest.first(kRecordHeader + length))) return flow::Progress::finished();
+    }
+  }
+
+  // False when this direction is done with.
+  bool on_record(bool from_client, core::Bytes record) {
+    if (session_ == nullptr) {
+      if (record[0] == kChangeCipherSpecRecord) return true;
+      if (from_client) {  // protected before the server chose its suite: early data, not read here
+        stop(true, "early_data");
+        return false;
+      }
+      return record[0] == kHandshakeRecord ? read_server_hello(record.subspan(kRecordHeader)) : stop(false, "bad_record");
+    }
+    const auto result = session_->on_record(from_client, record, [&](core::Bytes plain) {
+      counters_[TlsCounter::kApplicationBytes] += plain.size();
+    });
+    switch (result) {
+      case decrypt::Tls13Session::Result::kOpened:
+        ++counters_[TlsCounter::kRecordsDecrypted];
+        return true;
+      case decrypt::Tls13Session::Result::kSkipped:
+        return true;
+      case decrypt::Tls13Session::Result::kFailed:
+        ++counters_[TlsCounter::kRecordsFailed];
+        ++failed_records_;
+        return stop(from_client, "bad_record");
+    }
+    return false;
+  }
+
+  // The server's plaintext handshake until its ServerHello is whole; then the session, if the
+  // connection is one decrypted here.
+  bool read_server_hello(core::Bytes fragment) {
+    server_handshake_.insert(server_handshake_.end(), fragment.begin(), fragment.end());
+    if (server_handshake_.size() < kHandshakeHeader) return true;
+    const std::size_t length = std::size_t{server_handshake_[1]} << 16 | std::size_t{server_handshake_[2]} << 8 |
+                               server_handshake_[3];
+    if (server_handshake_[0] != kServerHelloType || length > kMaxClientHello) return stop(false, "bad_record");
+    if (server_handshake_.size() < kHandshakeHeader + length) return true;
+    ServerHello hello;
+    const bool read = parse_server_hello(core::Bytes(server_handshake_).subspan(kHandshakeHeader, length), hello);
+    server_handshake_ = {};
+    if (!read) return stop(false, "bad_record");
+    if (hello.retry) return stop(false, "hello_retry");  // a second ClientHello would follow: not read here
+    if (hello.version != kTls13) return stop(false, "tls1.2");  // TLS 1.2 decryption is still to come
+    auto session = std::make_unique<decrypt::Tls13Session>();
+    switch (session->start(hello.cipher_suite, secrets_)) {
+      case decrypt::Tls13Session::Start::kStarted:
+        session_ = std::move(session);
+        return true;
+      case decrypt::Tls13Session::Start::kUnsupportedSuite:
+        return stop(false, "unsupported_suite");
+      case decrypt::Tls13Session::Start::kMissingSecrets:
+        return stop(false, "missing_secrets");
+    }
+    return false;
+  }
+
+  // Stops reading one direction (before a session: both), keeping the first reason; false.
+  bool stop(bool from_client, std::string_view why) {
+    if (reason_.empty()) reason_ = why;
+    stopped_[from_client ? 0 : 1] = true;
+    if (session_ == nullptr) stopped_[0] = stopped_[1] = true;
+    return false;
+  }
+
+  [[nodiscard]] bool decrypting() const { return have_keys_ && !(stopped_[0] && stopped_[1]); }
 
   void take_client_hello() {
     if (handshake_.size() < kHandshakeHeader) return;
@@ -92,6 +194,11 @@ class TlsDissector final : public flow::Dissector {
     ++counters_[TlsCounter::kClientHellos];
     state_ = State::kRead;
     release();
+    if (keylog_ == nullptr || !keylog_->copy_secrets(hello_.random, secrets_)) {
+      reason_ = "no_key";
+      return;
+    }
+    have_keys_ = true;
   }
 
   void fail(TlsCounter why) {
@@ -110,6 +217,14 @@ class TlsDissector final : public flow::Dissector {
   State state_ = State::kReading;
   std::vector<std::uint8_t> handshake_;  // handshake bytes gathered from the records so far
   ClientHello hello_;
+  // Decryption, for connections whose secrets were logged.
+  bool have_keys_ = false;
+  decrypt::KeyLog::Secrets secrets_;
+  std::vector<std::uint8_t> server_handshake_;  // until the ServerHello is whole
+  std::unique_ptr<decrypt::Tls13Session> session_;
+  bool stopped_[2] = {false, false};  // [0] the client's records, [1] the server's
+  std::uint64_t failed_records_ = 0;
+  std::string_view reason_;  // why not decrypted (a literal)
 };
 
 }  // namespace

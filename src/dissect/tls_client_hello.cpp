@@ -267,3 +267,34 @@ std::vector<std::string> offered_versions(const ClientHello& hello) {
 }
 
 }  // namespace tattle::dissect
+
+namespace tattle::dissect {
+
+bool parse_server_hello(core::Bytes body, ServerHello& out) {
+  // SHA-256("HelloRetryRequest") (RFC 8446 §4.1.3).
+  static constexpr std::array<std::uint8_t, 32> kRetryRandom = {
+      0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+      0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
+  out = ServerHello{};
+  core::ByteReader r(body);
+  out.version = r.u16be();
+  const core::Bytes random = r.take(32);
+  out.retry = random.size() == kRetryRandom.size() && std::equal(random.begin(), random.end(), kRetryRandom.begin());
+  r.sub_u8();  // legacy_session_id_echo
+  out.cipher_suite = r.u16be();
+  r.u8();  // legacy_compression_method
+  if (!r.ok()) return false;
+  if (r.remaining() == 0) return true;  // no extensions: TLS 1.2 and before
+  core::ByteReader exts = r.sub_u16be();
+  while (exts.ok() && exts.remaining() > 0) {
+    const std::uint16_t type = exts.u16be();
+    core::ByteReader data = exts.sub_u16be();
+    if (type == 43) {  // supported_versions: the one chosen
+      const std::uint16_t chosen = data.u16be();
+      if (data.ok()) out.version = chosen;
+    }
+  }
+  return exts.ok() && r.ok();
+}
+
+}  // namespace tattle::dissect

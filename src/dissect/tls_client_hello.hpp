@@ -36,6 +36,15 @@ std::string ja4(const ClientHello& hello, char protocol);
 // supported_versions when present, else the legacy version.
 std::vector<std::string> offered_versions(const ClientHello& hello);
 
+// The ServerHello (RFC 8446 §4.1.3): what decryption needs of it.
+struct ServerHello {
+  std::uint16_t cipher_suite = 0;
+  std::uint16_t version = 0;  // supported_versions' choice, else the legacy version
+  bool retry = false;         // a HelloRetryRequest (its random is a fixed value)
+};
+// Reads a ServerHello's body (after its 4-byte header); false when it cannot be read.
+bool parse_server_hello(core::Bytes body, ServerHello& out);
+
 // GREASE values (RFC 8701): reserved, sent only to keep peers tolerant; fingerprints skip them.
 constexpr bool is_grease(std::uint16_t v) { return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff); }
 

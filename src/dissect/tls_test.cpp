@@ -2,12 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "decode/packet.hpp"
 #include "dissect/tls_client_hello.hpp"
+#include "support/hex.hpp"
+#include "support/rfc8448.hpp"
 
 namespace tattle::dissect {
 namespace {
@@ -186,6 +190,124 @@ TEST_F(TlsDissectorTest, LeavesOtherProtocolsAndDamagedHandshakes) {
   cut->annotate(r);
   EXPECT_TRUE(r.sni.empty());
   EXPECT_EQ(counters.tls[TlsCounter::kMalformed], 1u);
+}
+
+}  // namespace
+}  // namespace tattle::dissect
+
+namespace tattle::dissect {
+namespace {
+
+using test_support::hex;
+namespace rfc = test_support::rfc8448;
+
+// RFC 8448 §3's connection's key log: its four traffic secrets under its client random.
+void add_rfc8448_keys(decrypt::KeyLog& log) {
+  const auto ch = hex(rfc::kClientHelloRecord);
+  std::string random;
+  for (std::size_t i = 11; i < 43; ++i) random += fmt::format("{:02x}", ch[i]);
+  const auto line = [&](std::string_view label, std::string_view secret) {
+    std::string s(label);
+    s += " " + random + " ";
+    for (const char c : secret)
+      if (c != ' ') s += c;
+    return s + "\n";
+  };
+  log.add_text(line("CLIENT_HANDSHAKE_TRAFFIC_SECRET", rfc::kClientHandshakeSecret) +
+               line("SERVER_HANDSHAKE_TRAFFIC_SECRET", rfc::kServerHandshakeSecret) +
+               line("CLIENT_TRAFFIC_SECRET_0", rfc::kClientAppSecret) +
+               line("SERVER_TRAFFIC_SECRET_0", rfc::kServerAppSecret));
+}
+
+struct Conversation {
+  std::vector<std::pair<flow::Direction, std::vector<std::uint8_t>>> chunks;
+  void add(flow::Direction d, std::initializer_list<std::string_view> records) {
+    std::vector<std::uint8_t> bytes;
+    for (const auto r : records) {
+      const auto b = hex(r);
+      bytes.insert(bytes.end(), b.begin(), b.end());
+    }
+    chunks.emplace_back(d, std::move(bytes));
+  }
+};
+
+// Feeds each chunk whole, as a StreamFeed would with nothing held back, and annotates.
+flow::FlowRecord run(flow::Dissector& tls, const Conversation& c) {
+  for (const auto& [dir, bytes] : c.chunks) tls.on_stream(dir, core::Timestamp{1}, bytes);
+  tls.on_close();
+  flow::FlowRecord r;
+  tls.annotate(r);
+  return r;
+}
+
+constexpr auto kClient = flow::Direction::kFromClient;
+constexpr auto kServer = flow::Direction::kFromServer;
+constexpr std::string_view kCcs = "14 03 03 00 01 01";
+
+class TlsDecryption : public ::testing::Test {
+ protected:
+  TlsDecryption() {
+    add_rfc8448_keys(keylog);
+    add_tcp(table, counters, &keylog);
+  }
+  std::unique_ptr<flow::Dissector> choose() {
+    flow::FlowContext c;
+    c.ip_proto = decode::ip_proto::kTcp;
+    return table.choose(c);
+  }
+  decrypt::KeyLog keylog;
+  flow::DissectorTable table;
+  TcpDissectorCounters counters;
+};
+
+TEST_F(TlsDecryption, DecryptsRfc8448sConversationWithItsKeyLog) {
+  Conversation c;
+  c.add(kClient, {rfc::kClientHelloRecord});
+  c.add(kServer, {rfc::kServerHelloRecord, kCcs, rfc::kServerFlight});
+  c.add(kClient, {kCcs, rfc::kClientFinished, rfc::kClientAppData});
+  c.add(kServer, {rfc::kServerTicket, rfc::kServerAppData, rfc::kServerAlert});
+  c.add(kClient, {rfc::kClientAlert});
+  auto tls = choose();
+  const flow::FlowRecord r = run(*tls, c);
+  EXPECT_TRUE(r.decrypted);
+  EXPECT_TRUE(r.decrypt_reason.empty()) << r.decrypt_reason;
+  EXPECT_EQ(counters.tls[TlsCounter::kRecordsDecrypted], 7u);
+  EXPECT_EQ(counters.tls[TlsCounter::kApplicationBytes], 100u);  // 50 bytes each way
+  EXPECT_EQ(counters.tls[TlsCounter::kDecryptedFlows], 1u);
+  EXPECT_EQ(keylog.counters()[decrypt::KeyLogCounter::kHandshakesWithKeys], 1u);
+}
+
+TEST_F(TlsDecryption, SaysWhyAFlowWasNotDecrypted) {
+  {  // the server's flight damaged: its records stop verifying
+    auto flight = std::string(rfc::kServerFlight);
+    flight[flight.size() - 1] = flight.back() == '0' ? '1' : '0';
+    Conversation c;
+    c.add(kClient, {rfc::kClientHelloRecord});
+    c.add(kServer, {rfc::kServerHelloRecord, flight});
+    auto tls = choose();
+    const auto r = run(*tls, c);
+    EXPECT_FALSE(r.decrypted);
+    EXPECT_EQ(r.decrypt_reason, "bad_record");
+    EXPECT_EQ(counters.tls[TlsCounter::kRecordsFailed], 1u);
+  }
+  {  // the flow ends before the server answers
+    Conversation c;
+    c.add(kClient, {rfc::kClientHelloRecord});
+    auto tls = choose();
+    EXPECT_EQ(run(*tls, c).decrypt_reason, "no_server_hello");
+  }
+  {  // a ClientHello whose random the key log does not have
+    auto hello = std::string(rfc::kClientHelloRecord);
+    hello[40] = hello[40] == '0' ? '1' : '0';  // a digit of the random
+    Conversation c;
+    c.add(kClient, {hello});
+    c.add(kServer, {rfc::kServerHelloRecord, rfc::kServerFlight});
+    auto tls = choose();
+    const auto r = run(*tls, c);
+    EXPECT_FALSE(r.decrypted);
+    EXPECT_EQ(r.decrypt_reason, "no_key");
+    EXPECT_EQ(counters.tls[TlsCounter::kRecordsDecrypted], 0u);
+  }
 }
 
 }  // namespace

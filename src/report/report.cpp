@@ -223,6 +223,8 @@ void write_flow(JsonWriter& w, const flow::FlowRecord& f, const core::AppRegistr
   strings(w, "alpn", f.alpn);
   optional_string(w, "ja4", f.ja4);
   strings(w, "tls_versions", f.tls_versions);
+  w.member("decrypted", f.decrypted);
+  optional_string(w, "decrypt_reason", f.decrypt_reason);
   w.key("http_host");
   if (f.http_requests.empty() || f.http_requests.front().host().empty()) w.null();
   else w.value(f.http_requests.front().host());

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-namespace tattle::testing {
+namespace tattle::test_support {
 
 inline std::vector<std::uint8_t> hex(std::string_view text) {
   const auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
@@ -23,4 +23,4 @@ inline std::vector<std::uint8_t> hex(std::string_view text) {
   return out;
 }
 
-}  // namespace tattle::testing
+}  // namespace tattle::test_support

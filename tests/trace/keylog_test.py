@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Key logs against tshark: for a capture and its key log (a file, or the DSB inside a pcapng),
+"""Key logs and TLS 1.3 decryption against tshark: for a capture and its key log (a file, or the DSB inside a pcapng),
 the TLS and QUIC handshakes tattle says have secrets must be those whose ClientHello random
 (tshark's `tls.handshake.random`, the first ClientHello of each TCP or UDP stream) the key log
 names, the others must be counted as without, and the key log's connections that no handshake
 had must be counted as unused. Run over the project's own sample (with its key log as a file,
 as a DSB, and altered so that no random matches) and, when ../shared/corpora exists, over every
-capture its CATALOG.md lists with keys.
+capture its CATALOG.md lists with keys. With the same keys, the application data tattle decrypts
+from TLS 1.3 over TCP must add up to what tshark's `follow,tls,raw` shows for the TCP streams
+whose ServerHello chose TLS 1.3, and those streams must be the flows it says it decrypted.
 
 Usage: keylog_test.py --tattle BIN --traces DIR [--corpus DIR]
 """
@@ -19,14 +21,51 @@ import sys
 import tempfile
 
 
-def tattle_keylog(tattle, capture, keylog=None):
+def tattle_stats(tattle, capture, keylog=None):
     command = [tattle, "audit", "-q", capture, "--json", "-"]
     if keylog:
         command += ["--keylog", keylog]
     out = subprocess.run(command, capture_output=True, text=True)
     if out.returncode not in (0, 3):
         sys.exit(f"{capture}: tattle exited {out.returncode}: {out.stderr}")
-    return json.loads(out.stdout)["stats"]["keylog"]
+    return json.loads(out.stdout)["stats"]
+
+
+def tattle_keylog(tattle, capture, keylog=None):
+    return tattle_stats(tattle, capture, keylog)["keylog"]
+
+
+def tshark_tls13(capture, keylog):
+    """(TCP streams whose ServerHello chose TLS 1.3, the application bytes tshark decrypts in them)."""
+    out = subprocess.run(["tshark", "-r", capture, "-Y", "tls.handshake.type == 2", "-T", "fields",
+                          "-e", "tcp.stream", "-e", "tls.handshake.extensions.supported_version"],
+                         capture_output=True, text=True)
+    streams = set()
+    for line in out.stdout.splitlines():
+        fields = line.split("\t")
+        if len(fields) >= 2 and fields[0] and "0x0304" in fields[1]:
+            streams.add(int(fields[0].split(",")[0]))
+    total = 0
+    options = ["-o", f"tls.keylog_file:{keylog}"] if keylog else []
+    for s in streams:
+        follow = subprocess.run(["tshark", "-r", capture, *options, "-q", "-z", f"follow,tls,raw,{s}"],
+                                capture_output=True, text=True).stdout
+        total += sum(len(line.strip()) // 2 for line in follow.splitlines() if re.fullmatch(r"\s*[0-9a-f]+", line))
+    return streams, total
+
+
+def check_decryption(name, tattle, capture, keylog, problems):
+    with tempfile.TemporaryDirectory() as d:
+        keys = keylog
+        if keylog is None:  # tshark reads keys from a file: the DSB's text, written out
+            keys = os.path.join(d, "keys.txt")
+            open(keys, "w").write(dsb_text(capture))
+        streams, tshark_bytes = tshark_tls13(capture, keys)
+    tls = tattle_stats(tattle, capture, keylog)["tls"]
+    if tls["application_bytes"] != tshark_bytes or tls["decrypted_flows"] != len(streams):
+        problems.append(f"{name}: tattle decrypted {tls['decrypted_flows']} TLS 1.3 flows, {tls['application_bytes']} "
+                        f"bytes; tshark {len(streams)} streams, {tshark_bytes} bytes")
+    return tls["application_bytes"]
 
 
 def client_randoms(capture):
@@ -110,6 +149,9 @@ def main():
     check("sample.pcap --keylog sample.keylog", tattle_keylog(args.tattle, sample, keys), want, problems)
     check("sample-dsb.pcapng", tattle_keylog(args.tattle, os.path.join(args.traces, "sample-dsb.pcapng")), want,
           problems)
+    if check_decryption("sample.pcap", args.tattle, sample, keys, problems) == 0:
+        problems.append("sample.pcap: no application data decrypted: the test tests nothing")
+    check_decryption("sample-dsb.pcapng", args.tattle, os.path.join(args.traces, "sample-dsb.pcapng"), None, problems)
     # Wrong keys: every client random altered in its last digit. Nothing matches, nothing breaks.
     with tempfile.NamedTemporaryFile("w", suffix=".keylog", delete=False) as f:
         for line in text.splitlines():
@@ -145,6 +187,7 @@ def main():
                     text = open(keylog, errors="replace").read()
                 want = expected(client_randoms(capture), keylog_randoms(text))
                 check(cells[1], tattle_keylog(args.tattle, capture, keylog), want, problems)
+                check_decryption(cells[1], args.tattle, capture, keylog, problems)
                 print(f"{cells[1]}: {want}")
                 checked += 1
 
