@@ -1,7 +1,8 @@
 // TLS 1.3 decryption in the TCP dissector on arbitrary conversations: the input is a series of
 // chunks, each a direction byte (even: the client), a 16-bit length and that many stream bytes.
 // The key log holds RFC 8448 §3's four traffic secrets for whatever random the first chunk's
-// ClientHello would carry, so a seed made of that trace's records decrypts all the way, and the
+// ClientHello would carry (and a TLS 1.2 master secret), so a seed made of that trace's records
+// decrypts all the way, and the
 // fuzzer's changes reach the ServerHello reader, the record framing, the key changes and the
 // failure paths. The flow is then annotated as at its end.
 #include <algorithm>
@@ -31,6 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                   " b67b7d690cc16c4e75e54213cb2d37b4e9c912bcded9105d42befd59d391ad38\n"
                   "CLIENT_TRAFFIC_SECRET_0 " + random +
                   " 9e40646ce79a7f9dc05af8889bce6552875afa0b06df0087f792ebb7c17504a5\n"
+                  "CLIENT_RANDOM " + random + " " + std::string(96, '7') + "\n"
                   "SERVER_TRAFFIC_SECRET_0 " + random +
                   " a11af9f05531f856ad47116b45a950328204b4f44bfb6b3a4b4f1f3fcb631643\n");
   dissect::TcpDissectorCounters counters;

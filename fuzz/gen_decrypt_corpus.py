@@ -89,3 +89,9 @@ write("rfc8448_split_records", b"".join(conversation[:1]) + chunk(SERVER, rfc844
       + chunk(SERVER, rfc8448("kServerHelloRecord")[40:] + flight[:300]) + chunk(SERVER, flight[300:])
       + b"".join(conversation[2:]), "tls_decrypt")
 write("rfc8448_tls12_server", conversation[0] + chunk(SERVER, rfc8448("kServerHelloRecord")[:-6]), "tls_decrypt")
+# A TLS 1.2 ServerHello choosing ECDHE-RSA-AES128-GCM-SHA256, then each side's CCS and a record
+# that does not verify: the TLS 1.2 key block and record paths.
+tls12_hello = bytes.fromhex("160303002a020000260303") + bytes(range(32)) + bytes.fromhex("00c02f00")
+sealed = bytes.fromhex("1603030028") + bytes(40)
+write("tls12_gcm", conversation[0] + chunk(SERVER, tls12_hello + ccs + sealed)
+      + chunk(CLIENT, bytes.fromhex("16030300021000") + ccs + sealed), "tls_decrypt")

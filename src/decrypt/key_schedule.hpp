@@ -38,6 +38,10 @@ bool derive_secret(Hash h, core::Bytes secret, std::string_view label, core::Byt
 bool traffic_key_and_iv(Hash h, core::Bytes traffic_secret, std::span<std::uint8_t> out_key,
                         std::span<std::uint8_t, 12> out_iv);
 
+// TLS 1.2's PRF (RFC 5246 §5): P_hash(secret, label + seed) for out.size() bytes, with the
+// suite's hash (SHA-256, or SHA-384 for the *_SHA384 suites).
+bool tls12_prf(Hash h, core::Bytes secret, std::string_view label, core::Bytes seed, std::span<std::uint8_t> out);
+
 // application_traffic_secret_N+1 from _N (RFC 8446 §7.2); `out` is hash_size(h) bytes.
 bool next_traffic_secret(Hash h, core::Bytes traffic_secret, std::span<std::uint8_t> out);
 

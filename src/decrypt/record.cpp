@@ -34,6 +34,20 @@ std::optional<Aead> tls13_aead(std::uint16_t cipher_suite) {
   }
 }
 
+bool RecordOpener::open_aead(std::span<const std::uint8_t, 12> nonce, core::Bytes aad, core::Bytes ciphertext,
+                             core::Bytes tag, std::span<std::uint8_t> out) {
+  if (!keyed_ || out.size() < ciphertext.size() || ciphertext.size() > (std::size_t{1} << 30) || tag.size() != kAeadTag)
+    return false;
+  EVP_CIPHER_CTX* const ctx = as_ctx(ctx_.get());
+  int n = 0, final_n = 0;
+  return EVP_DecryptInit_ex2(ctx, nullptr, nullptr, nonce.data(), nullptr) == 1 &&
+         EVP_DecryptUpdate(ctx, nullptr, &n, aad.data(), static_cast<int>(aad.size())) == 1 &&
+         EVP_DecryptUpdate(ctx, out.data(), &n, ciphertext.data(), static_cast<int>(ciphertext.size())) == 1 &&
+         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(kAeadTag),
+                             const_cast<std::uint8_t*>(tag.data())) == 1 &&
+         EVP_DecryptFinal_ex(ctx, out.data() + n, &final_n) == 1;
+}
+
 void RecordOpener::CtxFree::operator()(void* ctx) const { EVP_CIPHER_CTX_free(as_ctx(ctx)); }
 
 RecordOpener::RecordOpener() : ctx_(EVP_CIPHER_CTX_new()) {}
@@ -57,21 +71,11 @@ std::optional<RecordOpener::Opened> RecordOpener::open(core::Bytes record, std::
   if (record.size() < kRecordHeader + kAeadTag) return std::nullopt;
   const core::Bytes ciphertext = record.subspan(kRecordHeader, record.size() - kRecordHeader - kAeadTag);
   const core::Bytes tag = record.last(kAeadTag);
-  if (out.size() < ciphertext.size() || ciphertext.size() > (std::size_t{1} << 30)) return std::nullopt;
   std::array<std::uint8_t, 12> nonce = iv_;
   for (int i = 0; i < 8; ++i) nonce[11 - i] ^= static_cast<std::uint8_t>(seq >> (8 * i));
-
-  EVP_CIPHER_CTX* const ctx = as_ctx(ctx_.get());
-  int n = 0, final_n = 0;
-  if (EVP_DecryptInit_ex2(ctx, nullptr, nullptr, nonce.data(), nullptr) != 1 ||
-      EVP_DecryptUpdate(ctx, nullptr, &n, record.data(), static_cast<int>(kRecordHeader)) != 1 ||
-      EVP_DecryptUpdate(ctx, out.data(), &n, ciphertext.data(), static_cast<int>(ciphertext.size())) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(kAeadTag),
-                          const_cast<std::uint8_t*>(tag.data())) != 1 ||
-      EVP_DecryptFinal_ex(ctx, out.data() + n, &final_n) != 1)
-    return std::nullopt;
+  if (!open_aead(nonce, record.first(kRecordHeader), ciphertext, tag, out)) return std::nullopt;
   // TLSInnerPlaintext: content, the type, then zeros (RFC 8446 §5.2).
-  std::size_t size = static_cast<std::size_t>(n + final_n);
+  std::size_t size = ciphertext.size();
   while (size > 0 && out[size - 1] == 0) --size;
   if (size == 0) return std::nullopt;
   return Opened{out[size - 1], size - 1};

@@ -46,6 +46,12 @@ class RecordOpener {
   // on either way, as the sender's did.
   std::optional<Opened> open(core::Bytes record, std::span<std::uint8_t> out);
 
+  // The AEAD alone, for records framed otherwise (TLS 1.2 builds its own nonce and additional
+  // data): the plaintext of `ciphertext` into `out` (room for as many bytes), false if `tag` does
+  // not verify. The sequence number is left alone.
+  bool open_aead(std::span<const std::uint8_t, 12> nonce, core::Bytes aad, core::Bytes ciphertext, core::Bytes tag,
+                 std::span<std::uint8_t> out);
+
   [[nodiscard]] std::uint64_t sequence() const { return sequence_; }
 
  private:

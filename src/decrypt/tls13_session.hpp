@@ -9,31 +9,21 @@
 #include <cstdint>
 #include <vector>
 
-#include <absl/functional/function_ref.h>
-
 #include "core/byte_reader.hpp"
 #include "decrypt/key_schedule.hpp"
 #include "decrypt/keylog.hpp"
 #include "decrypt/record.hpp"
+#include "decrypt/tls_session.hpp"
 
 namespace tattle::decrypt {
 
-class Tls13Session {
+class Tls13Session final : public TlsSession {
  public:
   enum class Start : std::uint8_t { kStarted, kUnsupportedSuite, kMissingSecrets };
   // With the server's chosen cipher suite and the connection's logged secrets.
   Start start(std::uint16_t cipher_suite, const KeyLog::Secrets& secrets);
 
-  enum class Result : std::uint8_t {
-    kOpened,   // decrypted and verified
-    kSkipped,  // a ChangeCipherSpec record, or a plaintext alert
-    kFailed,   // not a record of this phase, or its tag did not verify: the direction is spoilt
-  };
-  // One whole record (header and body) sent by the client (`from_client`) or the server. The
-  // plaintext of application_data records goes to `app_data`, valid during the call.
-  Result on_record(bool from_client, core::Bytes record, absl::FunctionRef<void(core::Bytes)> app_data);
-
-  [[nodiscard]] std::uint64_t records_opened() const { return opened_; }
+  Result on_record(bool from_client, core::Bytes record, absl::FunctionRef<void(core::Bytes)> app_data) override;
 
  private:
   // Handshake messages are found in the decrypted handshake stream by their 4-byte headers,
@@ -58,7 +48,6 @@ class Tls13Session {
   KeyLog::Secrets secrets_;
   Side sides_[2];  // [0] the client's records, [1] the server's
   std::vector<std::uint8_t> plain_;
-  std::uint64_t opened_ = 0;
 };
 
 }  // namespace tattle::decrypt

@@ -41,7 +41,8 @@ class QuicDissector final : public flow::Dissector {
     r.tls_versions = offered_versions(hello);
     r.sni = hello.sni;
     r.add_name(hello.sni, flow::NameSource::kQuic);
-    if (keylog_ != nullptr) keylog_->has(hello.random);
+    // Decryption past the Initials is still to come: a flow with keys says so.
+    r.decrypt_reason = keylog_ != nullptr && keylog_->has(hello.random) ? "quic" : "no_key";
   }
 
  private:

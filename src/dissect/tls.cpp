@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "decrypt/tls12_session.hpp"
 #include "decrypt/tls13_session.hpp"
 #include "dissect/tls_client_hello.hpp"
 #include "flow/flow_record.hpp"
@@ -31,6 +32,7 @@ constexpr std::uint8_t kHandshakeRecord = 22;
 constexpr std::uint8_t kChangeCipherSpecRecord = 20;
 constexpr std::uint8_t kClientHelloType = 1;
 constexpr std::uint8_t kServerHelloType = 2;
+constexpr std::uint16_t kTls12 = 0x0303;
 constexpr std::uint16_t kTls13 = 0x0304;
 constexpr std::size_t kMaxRecord = (1 << 14) + 2048;  // RFC 8446 §5.2: TLSCiphertext at most
 
@@ -131,12 +133,12 @@ class TlsDissector final : public flow::Dissector {
       counters_[TlsCounter::kApplicationBytes] += plain.size();
     });
     switch (result) {
-      case decrypt::Tls13Session::Result::kOpened:
+      case decrypt::TlsSession::Result::kOpened:
         ++counters_[TlsCounter::kRecordsDecrypted];
         return true;
-      case decrypt::Tls13Session::Result::kSkipped:
+      case decrypt::TlsSession::Result::kSkipped:
         return true;
-      case decrypt::Tls13Session::Result::kFailed:
+      case decrypt::TlsSession::Result::kFailed:
         ++counters_[TlsCounter::kRecordsFailed];
         ++failed_records_;
         return stop(from_client, "bad_record");
@@ -158,7 +160,8 @@ class TlsDissector final : public flow::Dissector {
     server_handshake_ = {};
     if (!read) return stop(false, "bad_record");
     if (hello.retry) return stop(false, "hello_retry");  // a second ClientHello would follow: not read here
-    if (hello.version != kTls13) return stop(false, "tls1.2");  // TLS 1.2 decryption is still to come
+    if (hello.version == kTls12) return start_tls12(hello);
+    if (hello.version != kTls13) return stop(false, "unsupported_version");  // SSL 3.0 to TLS 1.1
     auto session = std::make_unique<decrypt::Tls13Session>();
     switch (session->start(hello.cipher_suite, secrets_)) {
       case decrypt::Tls13Session::Start::kStarted:
@@ -167,6 +170,22 @@ class TlsDissector final : public flow::Dissector {
       case decrypt::Tls13Session::Start::kUnsupportedSuite:
         return stop(false, "unsupported_suite");
       case decrypt::Tls13Session::Start::kMissingSecrets:
+        return stop(false, "missing_secrets");
+    }
+    return false;
+  }
+
+  bool start_tls12(const ServerHello& hello) {
+    const auto& master = secrets_.get(decrypt::Secret::kMaster);
+    if (master.empty()) return stop(false, "missing_secrets");
+    auto session = std::make_unique<decrypt::Tls12Session>();
+    switch (session->start(hello.cipher_suite, master, hello_.random, hello.random)) {
+      case decrypt::Tls12Session::Start::kStarted:
+        session_ = std::move(session);
+        return true;
+      case decrypt::Tls12Session::Start::kUnsupportedSuite:
+        return stop(false, "unsupported_suite");  // CBC suites are still to come
+      case decrypt::Tls12Session::Start::kFailed:
         return stop(false, "missing_secrets");
     }
     return false;
@@ -221,7 +240,7 @@ class TlsDissector final : public flow::Dissector {
   bool have_keys_ = false;
   decrypt::KeyLog::Secrets secrets_;
   std::vector<std::uint8_t> server_handshake_;  // until the ServerHello is whole
-  std::unique_ptr<decrypt::Tls13Session> session_;
+  std::unique_ptr<decrypt::TlsSession> session_;
   bool stopped_[2] = {false, false};  // [0] the client's records, [1] the server's
   std::uint64_t failed_records_ = 0;
   std::string_view reason_;  // why not decrypted (a literal)

@@ -280,6 +280,7 @@ bool parse_server_hello(core::Bytes body, ServerHello& out) {
   out.version = r.u16be();
   const core::Bytes random = r.take(32);
   out.retry = random.size() == kRetryRandom.size() && std::equal(random.begin(), random.end(), kRetryRandom.begin());
+  if (random.size() == out.random.size()) std::copy(random.begin(), random.end(), out.random.begin());
   r.sub_u8();  // legacy_session_id_echo
   out.cipher_suite = r.u16be();
   r.u8();  // legacy_compression_method

@@ -40,6 +40,7 @@ std::vector<std::string> offered_versions(const ClientHello& hello);
 struct ServerHello {
   std::uint16_t cipher_suite = 0;
   std::uint16_t version = 0;  // supported_versions' choice, else the legacy version
+  std::array<std::uint8_t, 32> random{};
   bool retry = false;         // a HelloRetryRequest (its random is a fixed value)
 };
 // Reads a ServerHello's body (after its 4-byte header); false when it cannot be read.

@@ -89,9 +89,8 @@ struct FlowRecord : FlowCore {
   std::vector<std::string> alpn;
   std::string ja4;
   std::vector<std::string> tls_versions;  // offered, newest first: "1.3", "1.2", ...
-  // TLS decrypted with a key log: every record read verified. When not, why (a literal): no_key,
-  // tls1.2, unsupported_suite, missing_secrets, hello_retry, early_data, bad_record, gap,
-  // no_server_hello, no_records; empty for flows that are not TLS.
+  // TLS decrypted with a key log: every record read verified. When not, why (a literal; the list
+  // is in docs/schema.md); empty for flows that are neither TLS nor QUIC.
   bool decrypted = false;
   std::string_view decrypt_reason;
   // HTTP/1.x requests in clear text, the first kMaxFlowRequests of them.

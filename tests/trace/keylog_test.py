@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""Key logs and TLS 1.3 decryption against tshark: for a capture and its key log (a file, or the DSB inside a pcapng),
+"""Key logs and TLS decryption against tshark: for a capture and its key log (a file, or the DSB inside a pcapng),
 the TLS and QUIC handshakes tattle says have secrets must be those whose ClientHello random
 (tshark's `tls.handshake.random`, the first ClientHello of each TCP or UDP stream) the key log
 names, the others must be counted as without, and the key log's connections that no handshake
 had must be counted as unused. Run over the project's own sample (with its key log as a file,
 as a DSB, and altered so that no random matches) and, when ../shared/corpora exists, over every
 capture its CATALOG.md lists with keys. With the same keys, the application data tattle decrypts
-from TLS 1.3 over TCP must add up to what tshark's `follow,tls,raw` shows for the TCP streams
-whose ServerHello chose TLS 1.3, and those streams must be the flows it says it decrypted.
+from TLS over TCP must add up to what tshark's `follow,tls,raw` shows for the TCP streams whose
+ServerHello chose what tattle decrypts (TLS 1.3; TLS 1.2 with an AEAD suite), and those streams
+must be the flows it says it decrypted.
 
 Usage: keylog_test.py --tattle BIN --traces DIR [--corpus DIR]
 """
@@ -35,16 +36,26 @@ def tattle_keylog(tattle, capture, keylog=None):
     return tattle_stats(tattle, capture, keylog)["keylog"]
 
 
-def tshark_tls13(capture, keylog):
-    """(TCP streams whose ServerHello chose TLS 1.3, the application bytes tshark decrypts in them)."""
-    out = subprocess.run(["tshark", "-r", capture, "-Y", "tls.handshake.type == 2", "-T", "fields",
-                          "-e", "tcp.stream", "-e", "tls.handshake.extensions.supported_version"],
+# TLS 1.2's AEAD suites (IANA's registry): AES-GCM with SHA-256 and SHA-384, ChaCha20-Poly1305.
+TLS12_AEAD = {0x009C, 0x009E, 0xC02B, 0xC02F, 0x009D, 0x009F, 0xC02C, 0xC030, 0xCCA8, 0xCCA9, 0xCCAA}
+
+
+def tshark_decryptable(capture, keylog):
+    """(TCP streams whose ServerHello chose TLS 1.3, or TLS 1.2 with an AEAD suite; the
+    application bytes tshark decrypts in them)."""
+    out = subprocess.run(["tshark", "-r", capture, "-Y", "tls.handshake.type == 2 && tcp", "-T", "fields",
+                          "-e", "tcp.stream", "-e", "tls.handshake.extensions.supported_version",
+                          "-e", "tls.handshake.version", "-e", "tls.handshake.ciphersuite"],
                          capture_output=True, text=True)
     streams = set()
     for line in out.stdout.splitlines():
-        fields = line.split("\t")
-        if len(fields) >= 2 and fields[0] and "0x0304" in fields[1]:
-            streams.add(int(fields[0].split(",")[0]))
+        stream, chosen, version, suite = (line.split("\t") + ["", "", ""])[:4]
+        if not stream or not suite:
+            continue
+        tls13 = "0x0304" in chosen
+        tls12 = not chosen and version.split(",")[0] == "0x0303" and int(suite.split(",")[0], 16) in TLS12_AEAD
+        if tls13 or tls12:
+            streams.add(int(stream.split(",")[0]))
     total = 0
     options = ["-o", f"tls.keylog_file:{keylog}"] if keylog else []
     for s in streams:
@@ -60,10 +71,10 @@ def check_decryption(name, tattle, capture, keylog, problems):
         if keylog is None:  # tshark reads keys from a file: the DSB's text, written out
             keys = os.path.join(d, "keys.txt")
             open(keys, "w").write(dsb_text(capture))
-        streams, tshark_bytes = tshark_tls13(capture, keys)
+        streams, tshark_bytes = tshark_decryptable(capture, keys)
     tls = tattle_stats(tattle, capture, keylog)["tls"]
     if tls["application_bytes"] != tshark_bytes or tls["decrypted_flows"] != len(streams):
-        problems.append(f"{name}: tattle decrypted {tls['decrypted_flows']} TLS 1.3 flows, {tls['application_bytes']} "
+        problems.append(f"{name}: tattle decrypted {tls['decrypted_flows']} TLS flows, {tls['application_bytes']} "
                         f"bytes; tshark {len(streams)} streams, {tshark_bytes} bytes")
     return tls["application_bytes"]
 

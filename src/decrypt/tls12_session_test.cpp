@@ -1,0 +1,47 @@
+// Tls12Session's own paths. That it decrypts real connections is checked against tshark on the
+// project's sample and the corpus (tests/trace/keylog_test.py): no published TLS 1.2 trace gives
+// record-level vectors.
+#include "decrypt/tls12_session.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "support/hex.hpp"
+
+namespace tattle::decrypt {
+namespace {
+
+using test_support::hex;
+
+const std::vector<std::uint8_t> kMaster(48, 7), kClientRandom(32, 1), kServerRandom(32, 2);
+
+TEST(Tls12Session, ReadsTheHandshakeInTheClearThenNeedsEveryRecordToVerify) {
+  Tls12Session session;
+  ASSERT_EQ(session.start(0xC02F, kMaster, kClientRandom, kServerRandom), Tls12Session::Start::kStarted);
+  const auto none = [](core::Bytes) { FAIL() << "no application data here"; };
+  using R = TlsSession::Result;
+  EXPECT_EQ(session.on_record(true, hex("16 03 03 00 02 10 00"), none), R::kSkipped);  // ClientKeyExchange
+  EXPECT_EQ(session.on_record(true, hex("14 03 03 00 01 01"), none), R::kSkipped);     // CCS: encryption on
+  // A Finished that does not verify under these keys: the client's side is spoilt from here.
+  std::vector<std::uint8_t> record = hex("16 03 03 00 28");
+  record.resize(5 + 40, 0x5a);
+  EXPECT_EQ(session.on_record(true, record, none), R::kFailed);
+  EXPECT_EQ(session.on_record(true, hex("17 03 03 00 01 00"), none), R::kFailed);
+  // The server's side is its own: still in the clear.
+  EXPECT_EQ(session.on_record(false, hex("16 03 03 00 04 0e 00 00 00"), none), R::kSkipped);  // ServerHelloDone
+  EXPECT_EQ(session.records_opened(), 0u);
+}
+
+TEST(Tls12Session, ReadsOnlyTheAeadSuites) {
+  Tls12Session session;
+  EXPECT_EQ(session.start(0xC02F, kMaster, kClientRandom, kServerRandom), Tls12Session::Start::kStarted);
+  EXPECT_EQ(session.start(0xC030, kMaster, kClientRandom, kServerRandom), Tls12Session::Start::kStarted);
+  EXPECT_EQ(session.start(0xCCA8, kMaster, kClientRandom, kServerRandom), Tls12Session::Start::kStarted);
+  EXPECT_EQ(session.start(0x002F, kMaster, kClientRandom, kServerRandom), Tls12Session::Start::kUnsupportedSuite);  // CBC
+  EXPECT_EQ(session.start(0xC02F, std::vector<std::uint8_t>(47), kClientRandom, kServerRandom),
+            Tls12Session::Start::kFailed);
+}
+
+}  // namespace
+}  // namespace tattle::decrypt
