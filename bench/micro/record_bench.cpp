@@ -26,11 +26,7 @@ constexpr int kRecords = 64;
 const std::array<std::uint8_t, 16> kKey = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
 const std::array<std::uint8_t, 12> kIv = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2};
 
-std::array<std::uint8_t, 12> nonce(std::uint64_t seq) {
-  std::array<std::uint8_t, 12> n = kIv;
-  for (int i = 0; i < 8; ++i) n[11 - i] ^= static_cast<std::uint8_t>(seq >> (8 * i));
-  return n;
-}
+std::array<std::uint8_t, 12> nonce(std::uint64_t seq) { return tattle::decrypt::record_nonce(kIv, seq); }
 
 // kRecords application_data records of `plain` bytes each (content, then the inner type).
 std::vector<std::vector<std::uint8_t>> seal(std::size_t plain) {

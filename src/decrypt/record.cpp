@@ -71,9 +71,7 @@ std::optional<RecordOpener::Opened> RecordOpener::open(core::Bytes record, std::
   if (record.size() < kRecordHeader + kAeadTag) return std::nullopt;
   const core::Bytes ciphertext = record.subspan(kRecordHeader, record.size() - kRecordHeader - kAeadTag);
   const core::Bytes tag = record.last(kAeadTag);
-  std::array<std::uint8_t, 12> nonce = iv_;
-  for (int i = 0; i < 8; ++i) nonce[11 - i] ^= static_cast<std::uint8_t>(seq >> (8 * i));
-  if (!open_aead(nonce, record.first(kRecordHeader), ciphertext, tag, out)) return std::nullopt;
+  if (!open_aead(record_nonce(iv_, seq), record.first(kRecordHeader), ciphertext, tag, out)) return std::nullopt;
   // TLSInnerPlaintext: content, the type, then zeros (RFC 8446 §5.2).
   std::size_t size = ciphertext.size();
   while (size > 0 && out[size - 1] == 0) --size;

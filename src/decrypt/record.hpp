@@ -24,6 +24,22 @@ std::optional<Aead> tls13_aead(std::uint16_t cipher_suite);
 inline constexpr std::size_t kRecordHeader = 5;
 inline constexpr std::size_t kAeadTag = 16;
 
+// ContentType (RFC 8446 §5.1, RFC 5246 §6.2.1).
+namespace content_type {
+inline constexpr std::uint8_t kChangeCipherSpec = 20;
+inline constexpr std::uint8_t kAlert = 21;
+inline constexpr std::uint8_t kHandshake = 22;
+inline constexpr std::uint8_t kApplicationData = 23;
+}  // namespace content_type
+
+// A record's nonce: the IV with the 64-bit sequence number XORed into its last eight bytes
+// (RFC 8446 §5.3; TLS 1.2's ChaCha20-Poly1305, RFC 7905 §2).
+inline std::array<std::uint8_t, 12> record_nonce(const std::array<std::uint8_t, 12>& iv, std::uint64_t sequence) {
+  std::array<std::uint8_t, 12> nonce = iv;
+  for (int i = 0; i < 8; ++i) nonce[11 - i] ^= static_cast<std::uint8_t>(sequence >> (8 * i));
+  return nonce;
+}
+
 class RecordOpener {
  public:
   RecordOpener();

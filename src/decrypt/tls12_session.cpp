@@ -6,8 +6,8 @@ namespace tattle::decrypt {
 
 namespace {
 
-constexpr std::uint8_t kChangeCipherSpec = 20;
-constexpr std::uint8_t kApplicationData = 23;
+using content_type::kApplicationData;
+using content_type::kChangeCipherSpec;
 constexpr std::size_t kExplicitNonce = 8;  // AES-GCM's per-record part
 
 struct Suite {
@@ -65,12 +65,8 @@ TlsSession::Result Tls12Session::on_record(bool from_client, core::Bytes record,
   }
   const core::Bytes body = record.subspan(kRecordHeader);
   const std::size_t plain_size = body.size() - overhead;
-  std::array<std::uint8_t, 12> nonce = s.iv;
-  if (chacha_) {
-    for (int i = 0; i < 8; ++i) nonce[11 - i] ^= static_cast<std::uint8_t>(s.sequence >> (8 * i));
-  } else {
-    std::copy_n(body.begin(), kExplicitNonce, nonce.begin() + 4);
-  }
+  std::array<std::uint8_t, 12> nonce = chacha_ ? record_nonce(s.iv, s.sequence) : s.iv;
+  if (!chacha_) std::copy_n(body.begin(), kExplicitNonce, nonce.begin() + 4);  // after the 4-byte salt
   std::array<std::uint8_t, 13> aad{};
   for (int i = 0; i < 8; ++i) aad[7 - i] = static_cast<std::uint8_t>(s.sequence >> (8 * i));
   aad[8] = record[0];

@@ -1,26 +1,27 @@
 #include "decrypt/tls13_session.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace tattle::decrypt {
 
 namespace {
 
-constexpr std::uint8_t kChangeCipherSpec = 20;
-constexpr std::uint8_t kAlert = 21;
-constexpr std::uint8_t kHandshake = 22;
-constexpr std::uint8_t kApplicationData = 23;
+using content_type::kAlert;
+using content_type::kApplicationData;
+using content_type::kChangeCipherSpec;
+using content_type::kHandshake;
 constexpr std::uint8_t kFinished = 20;   // handshake message types (RFC 8446 §4)
 constexpr std::uint8_t kKeyUpdate = 24;
 
 }  // namespace
 
-Tls13Session::Start Tls13Session::start(std::uint16_t cipher_suite, const KeyLog::Secrets& secrets) {
+Tls13Session::Start Tls13Session::start(std::uint16_t cipher_suite, KeyLog::Secrets secrets) {
   const auto aead = tls13_aead(cipher_suite);
   if (!aead) return Start::kUnsupportedSuite;
   aead_ = *aead;
   hash_ = cipher_suite == 0x1302 ? Hash::kSha384 : Hash::kSha256;
-  secrets_ = secrets;
+  secrets_ = std::move(secrets);
   for (const Secret s : {Secret::kClientHandshakeTraffic, Secret::kServerHandshakeTraffic, Secret::kClientTraffic0,
                          Secret::kServerTraffic0})
     if (secrets_.get(s).size() != hash_size(hash_)) return Start::kMissingSecrets;

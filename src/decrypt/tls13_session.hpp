@@ -20,8 +20,8 @@ namespace tattle::decrypt {
 class Tls13Session final : public TlsSession {
  public:
   enum class Start : std::uint8_t { kStarted, kUnsupportedSuite, kMissingSecrets };
-  // With the server's chosen cipher suite and the connection's logged secrets.
-  Start start(std::uint16_t cipher_suite, const KeyLog::Secrets& secrets);
+  // With the server's chosen cipher suite and the connection's logged secrets (kept).
+  Start start(std::uint16_t cipher_suite, KeyLog::Secrets secrets);
 
   Result on_record(bool from_client, core::Bytes record, absl::FunctionRef<void(core::Bytes)> app_data) override;
 

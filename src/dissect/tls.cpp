@@ -1,8 +1,10 @@
 #include "dissect/tls.hpp"
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
+#include "decrypt/record.hpp"
 #include "decrypt/tls12_session.hpp"
 #include "decrypt/tls13_session.hpp"
 #include "dissect/tls_client_hello.hpp"
@@ -26,10 +28,9 @@ std::string_view counter_name(TlsCounter c) {
 
 namespace {
 
-constexpr std::size_t kRecordHeader = 5;
+using decrypt::kRecordHeader;
 constexpr std::size_t kHandshakeHeader = 4;
-constexpr std::uint8_t kHandshakeRecord = 22;
-constexpr std::uint8_t kChangeCipherSpecRecord = 20;
+constexpr std::uint8_t kHandshakeRecord = decrypt::content_type::kHandshake;
 constexpr std::uint8_t kClientHelloType = 1;
 constexpr std::uint8_t kServerHelloType = 2;
 constexpr std::uint16_t kTls12 = 0x0303;
@@ -78,51 +79,63 @@ class TlsDissector final : public flow::Dissector {
  private:
   enum class State : std::uint8_t { kReading, kRead, kGivenUp };
 
-  flow::Progress read_client_hello(core::Bytes bytes) {
+  // Each whole record at the start of `bytes` goes to `take`, in order, until `take` returns
+  // false or the bytes run out; a record whose header `fits` refuses ends the walk before it.
+  // `ended` tells the two apart: ended, the progress is the bytes taken; run out, it is what
+  // to wait for (the rest of a record).
+  template <class Fits, class Take>
+  flow::Progress walk_records(core::Bytes bytes, Fits&& fits, Take&& take, bool& ended) {
     std::size_t used = 0;
-    while (state_ == State::kReading) {
+    ended = true;
+    for (;;) {
       const core::Bytes rest = bytes.subspan(used);
-      if (rest.size() < kRecordHeader) return need_or_done(used, kRecordHeader);
+      if (rest.size() < kRecordHeader) break;
       const std::size_t length = std::size_t{rest[3]} << 8 | rest[4];
-      if (rest[0] != kHandshakeRecord || rest[1] != 3 || length == 0 || length > kMaxRecord) {
-        fail(TlsCounter::kMalformed);
-        break;
+      if (!fits(rest, length)) return flow::Progress::done(used);
+      if (rest.size() < kRecordHeader + length) {
+        ended = false;
+        return used > 0 ? flow::Progress::done(used) : flow::Progress::need(kRecordHeader + length);
       }
-      if (rest.size() < kRecordHeader + length) return need_or_done(used, kRecordHeader + length);
-      const core::Bytes fragment = rest.subspan(kRecordHeader, length);
-      handshake_.insert(handshake_.end(), fragment.begin(), fragment.end());
       used += kRecordHeader + length;
-      take_client_hello();
+      if (!take(rest.first(kRecordHeader + length))) return flow::Progress::done(used);
     }
-    // What follows the ClientHello is read with the next bytes, when there are keys.
-    return decrypting() ? flow::Progress::done(used) : flow::Progress::finished();
+    ended = false;
+    return used > 0 ? flow::Progress::done(used) : flow::Progress::need(kRecordHeader);
   }
 
-  // Not a whole record yet: hand back what was used, or ask for the rest of the record.
-  flow::Progress need_or_done(std::size_t used, std::size_t wanted) {
-    return used > 0 ? flow::Progress::done(used) : flow::Progress::need(wanted);
+  flow::Progress read_client_hello(core::Bytes bytes) {
+    bool ended = false;
+    const flow::Progress p = walk_records(
+        bytes,
+        [&](core::Bytes header, std::size_t length) {
+          if (header[0] == kHandshakeRecord && header[1] == 3 && length > 0 && length <= kMaxRecord) return true;
+          fail(TlsCounter::kMalformed);
+          return false;
+        },
+        [&](core::Bytes record) {
+          const core::Bytes fragment = record.subspan(kRecordHeader);
+          handshake_.insert(handshake_.end(), fragment.begin(), fragment.end());
+          take_client_hello();
+          return state_ == State::kReading;
+        },
+        ended);
+    // What follows the ClientHello is read with the next bytes, when there are keys.
+    return !ended || decrypting() ? p : flow::Progress::finished();
   }
 
   flow::Progress read_records(bool from_client, core::Bytes bytes) {
-    std::size_t used = 0;
-    for (;;) {
-      const core::Bytes rest = bytes.subspan(used);
-      if (rest.size() < kRecordHeader) return need_or_done(used, kRecordHeader);
-      const std::size_t length = std::size_t{rest[3]} << 8 | rest[4];
-      if (length > kMaxRecord) {
-        stop(from_client, "bad_record");
-        return flow::Progress::finished();
-      }
-      if (rest.size() < kRecordHeader + length) return need_or_done(used, kRecordHeader + length);
-      used += kRecordHeader + length;
-      if (!on_record(from_client, rest.first(kRecordHeader + length))) return flow::Progress::finished();
-    }
+    bool ended = false;
+    const flow::Progress p = walk_records(
+        bytes,
+        [&](core::Bytes, std::size_t length) { return length <= kMaxRecord || stop(from_client, "bad_record"); },
+        [&](core::Bytes record) { return on_record(from_client, record); }, ended);
+    return ended ? flow::Progress::finished() : p;
   }
 
   // False when this direction is done with.
   bool on_record(bool from_client, core::Bytes record) {
     if (session_ == nullptr) {
-      if (record[0] == kChangeCipherSpecRecord) return true;
+      if (record[0] == decrypt::content_type::kChangeCipherSpec) return true;
       if (from_client) {  // protected before the server chose its suite: early data, not read here
         stop(true, "early_data");
         return false;
@@ -163,7 +176,7 @@ class TlsDissector final : public flow::Dissector {
     if (hello.version == kTls12) return start_tls12(hello);
     if (hello.version != kTls13) return stop(false, "unsupported_version");  // SSL 3.0 to TLS 1.1
     auto session = std::make_unique<decrypt::Tls13Session>();
-    switch (session->start(hello.cipher_suite, secrets_)) {
+    switch (session->start(hello.cipher_suite, std::move(secrets_))) {  // the session's from here
       case decrypt::Tls13Session::Start::kStarted:
         session_ = std::move(session);
         return true;
