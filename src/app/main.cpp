@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
   cmd->add_option("--keylog", audit.keylogs,
                   "TLS/QUIC secrets in SSLKEYLOGFILE format (as SSLKEYLOGFILE or PCAPdroid write them); repeatable")
       ->check(CLI::ExistingFile);
+  cmd->add_flag("--include-bodies", audit.include_bodies,
+                "Give HTTP messages in --json/--ndjson their header values and bodies (shown as sent: not redacted)");
   cmd->add_option("--policy", audit.policy, "A TOML policy (docs/policy.md); exit status 4 when it is breached");
   cmd->add_option("--app-map", audit.app_map, "Name the devices behind client addresses: lines of ADDRESS[/PREFIX] NAME");
   cmd->add_option("--entities", audit.entities, "Add an entity catalog file or directory (docs/entities.md); repeatable");
@@ -41,6 +43,18 @@ int main(int argc, char** argv) {
           {"always", tattle::app::AuditOptions::Colour::kAlways},
           {"never", tattle::app::AuditOptions::Colour::kNever}}));
 
+  tattle::app::AuditOptions messages;
+  messages.messages = true;
+  messages.quiet = true;
+  CLI::App* messages_cmd =
+      cli.add_subcommand("messages", "Print the HTTP exchanges of captures for reading, like a proxy log");
+  messages_cmd->add_option("captures", messages.inputs, "pcap or pcapng files, plain or gzip'd")->required();
+  messages_cmd->add_option("--keylog", messages.keylogs, "TLS secrets in SSLKEYLOGFILE format; repeatable")
+      ->check(CLI::ExistingFile);
+  messages_cmd->add_option("--flow", messages.messages_flow, "Only this flow's exchanges (its id in the report)");
+  messages_cmd->add_flag("--bodies", messages.include_bodies,
+                         "Show headers and bodies too (as sent: not redacted)");
+
   tattle::app::BlocklistOptions blocklist;
   CLI::App* blocklist_cmd =
       cli.add_subcommand("blocklist", "Turn a report's destinations into block lists for DNS servers and firewalls");
@@ -53,6 +67,7 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : tattle::app::kExitUsage;
   }
   if (blocklist_cmd->parsed()) return tattle::app::run_blocklist(blocklist);
+  if (messages_cmd->parsed()) return tattle::app::run_audit(messages);
   if (audit.flows_only && !audit.policy.empty()) {
     fmt::print(stderr, "tattle: --policy needs owners and places, which --flows-only leaves out\n");
     return tattle::app::kExitUsage;

@@ -36,6 +36,7 @@
 #include "enrich/tag_lists.hpp"
 #include "enrich/resolution_map.hpp"
 #include "flow/flow_table.hpp"
+#include "report/messages.hpp"
 #include "report/report.hpp"
 
 namespace tattle::app {
@@ -118,13 +119,13 @@ class Channel {
 class Worker {
  public:
   // `dns` null: no dissectors (--flows-only). `keylog` is told of every TLS and QUIC handshake.
-  Worker(const flow::Config& config, flow::FlowSink& flows, dissect::DnsSink* dns, decrypt::KeyLog* keylog,
-         bool threaded)
+  Worker(const flow::Config& config, flow::FlowSink& flows, dissect::DnsSink* dns, dissect::HttpSink* http,
+         decrypt::KeyLog* keylog, bool threaded)
       : table_(config, dissectors_, flows), threaded_(threaded) {
     if (dns != nullptr) {
       dissect::add_dns(dissectors_, *dns, dns_counters_);
       dissect::add_quic(dissectors_, quic_counters_, keylog);
-      dissect::add_tcp(dissectors_, tcp_counters_, keylog);
+      dissect::add_tcp(dissectors_, tcp_counters_, keylog, http);
     }
     if (!threaded_) return;
     for (int i = 0; i < kBatchesInFlight; ++i) {
@@ -361,7 +362,8 @@ int run_audit(const AuditOptions& options) {
     fmt::print(stderr, "tattle: an App Privacy Report is audited on its own, not with captures\n");
     return kExitUsage;
   }
-  const bool enriched = !options.flows_only;
+  // `tattle messages` needs the dissectors, not owners and places.
+  const bool enriched = !options.flows_only && !options.messages;
   auto enrichment = std::make_unique<Enrichment>();
   detect::Policy policy;
   if (enriched) {
@@ -398,10 +400,14 @@ int run_audit(const AuditOptions& options) {
     }
     if (f == stdout) stdout_taken = true;
     else files.push_back(f);
-    if (path == &options.json_path) owned.push_back(std::make_unique<report::JsonReport>(f, apps, enriched));
-    else owned.push_back(std::make_unique<report::NdjsonSink>(f, apps, enriched));
+    if (path == &options.json_path)
+      owned.push_back(std::make_unique<report::JsonReport>(f, apps, enriched, options.include_bodies));
+    else
+      owned.push_back(std::make_unique<report::NdjsonSink>(f, apps, enriched, options.include_bodies));
   }
-  if (options.json_path.empty() && !stdout_taken) {
+  if (options.messages) {
+    owned.push_back(std::make_unique<report::MessageLog>(stdout, options.messages_flow, options.include_bodies));
+  } else if (options.json_path.empty() && !stdout_taken) {
     const bool colour = options.colour == AuditOptions::Colour::kAlways ||
                         (options.colour == AuditOptions::Colour::kAuto && isatty(STDOUT_FILENO) != 0 &&
                          std::getenv("NO_COLOR") == nullptr);
@@ -482,8 +488,9 @@ int run_audit(const AuditOptions& options) {
   enrichment->locator.set_shared(threaded);
   std::vector<std::unique_ptr<Worker>> workers;
   for (std::size_t i = 0; i < shards; ++i)
-    workers.push_back(options.flows_only ? std::make_unique<Worker>(config, sinks, nullptr, nullptr, threaded)
-                                         : std::make_unique<Worker>(config, namer, &namer, handshake_keys, threaded));
+    workers.push_back(options.flows_only
+                          ? std::make_unique<Worker>(config, sinks, nullptr, nullptr, nullptr, threaded)
+                          : std::make_unique<Worker>(config, namer, &namer, &sinks, handshake_keys, threaded));
   const bool stable = merged.stable();
   while (merged.next(frame)) {
     ++frame_number;

@@ -1,4 +1,4 @@
-// `tattle audit`: wires the stages into one run — capture → decode → flows/streams → dissectors
+// `tattle audit` (and `tattle messages`, the same run printing HTTP exchanges): wires the stages into one run — capture → decode → flows/streams → dissectors
 // → enrichment → sinks —
 // on one thread, or with --threads N on a reading thread plus N - 1 flow workers that each own a
 // shard of the flows (by a symmetric hash of the 5-tuple), their reassembly and dissectors.
@@ -29,6 +29,11 @@ struct AuditOptions {
   std::string app_map;
   std::string policy;
   std::vector<std::string> keylogs;      // SSLKEYLOGFILE files; pcapng DSB secrets are used too
+  bool include_bodies = false;           // HTTP messages with their header values and bodies
+  // `tattle messages`: HTTP exchanges printed for reading (of one flow, unless 0) instead of the
+  // summary; no enrichment.
+  bool messages = false;
+  std::uint64_t messages_flow = 0;
   enum class Colour { kAuto, kAlways, kNever } colour = Colour::kAuto;
 };
 

@@ -42,4 +42,16 @@ inline bool printable_without(std::string_view s, unsigned char lo, char a, char
   return word_printable_without(w, lo, a, b);
 }
 
+// `s` equals `lower` (lower case) ignoring the case of ASCII letters: HTTP's field names and
+// codings (RFC 9110 §5.1, §8.4.1). Inline, as a call to absl::EqualsIgnoreCase cost more than the
+// few bytes compared.
+inline bool equals_lower(std::string_view s, std::string_view lower) {
+  if (s.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c) != lower[i]) return false;
+  }
+  return true;
+}
+
 }  // namespace tattle::core

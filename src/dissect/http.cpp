@@ -1,8 +1,11 @@
 #include "dissect/http.hpp"
 
 #include <algorithm>
+#include <deque>
+#include <string>
 
-#include "dissect/http_request.hpp"
+#include "dissect/content_coding.hpp"
+#include "dissect/http1_head.hpp"
 #include "flow/flow_record.hpp"
 
 namespace tattle::dissect {
@@ -10,15 +13,27 @@ namespace tattle::dissect {
 std::string_view counter_name(HttpCounter c) {
   switch (c) {
     case HttpCounter::kRequests: return "requests";
+    case HttpCounter::kResponses: return "responses";
+    case HttpCounter::kExchanges: return "exchanges";
     case HttpCounter::kDropped: return "requests_dropped";
     case HttpCounter::kNotHttp: return "not_http";
-    case HttpCounter::kStoppedChunked: return "stopped_at_chunked_body";
+    case HttpCounter::kUnanswered: return "unanswered";
+    case HttpCounter::kUnsolicited: return "unsolicited";
+    case HttpCounter::kCutShort: return "cut_short";
+    case HttpCounter::kBodyErrors: return "body_errors";
+    case HttpCounter::kBodiesCut: return "bodies_cut";
+    case HttpCounter::kUpgraded: return "upgraded";
+    case HttpCounter::kTooManyPending: return "too_many_pending";
     case HttpCounter::kCount: break;
   }
   return "?";
 }
 
 namespace {
+
+// A chunk-size line (RFC 9112 §7.1) is a few hex digits and perhaps extensions; one longer than
+// this is not one.
+constexpr std::size_t kMaxChunkLine = 1024;
 
 // "example.com" from "example.com:8080", "[2001:db8::1]" from "[2001:db8::1]:8080".
 std::string_view host_name(std::string_view host) {
@@ -29,48 +44,85 @@ std::string_view host_name(std::string_view host) {
   return host.substr(0, host.find(':'));
 }
 
+std::string_view text_of(core::Bytes b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+
+// A message being read or waiting for its other half: its head's bytes (which `head` points
+// into; never moved once read) and its body as far as it came.
+struct Message {
+  bool present = false;
+  std::string text;
+  Http1Head head;
+  core::Timestamp time;
+  BodyDecoder body{{}, kMaxBodyView};
+  std::uint64_t body_bytes = 0;
+  bool complete = false;
+};
+
+struct Exchange {
+  std::uint64_t number = 0;
+  Message request, response;
+};
+
+// Where one direction is in its current message.
+enum class State : std::uint8_t {
+  kHead,       // at the start of a message
+  kBody,       // `left` bytes of a Content-Length body to come
+  kChunkSize,  // at a chunk-size line
+  kChunkData,  // `left` bytes of the chunk to come
+  kChunkEnd,   // at the line end after a chunk's data
+  kTrailers,   // at the trailer section after the last chunk
+  kToClose,    // a body that runs to the connection's close
+  kStopped,    // nothing more is read of this direction
+};
+
 class HttpDissector final : public flow::Dissector {
  public:
-  explicit HttpDissector(core::Counters<HttpCounter>& counters) : counters_(counters) {}
+  HttpDissector(const HttpContext& context, bool decrypted) : context_(context), decrypted_(decrypted) {}
 
-  flow::Progress on_stream(flow::Direction dir, core::Timestamp, core::Bytes bytes) override {
-    // Responses are not read here, nor the client's bytes once reading has stopped.
-    if (dir != flow::Direction::kFromClient || done_) return flow::Progress::finished();
+  flow::Progress on_stream(flow::Direction dir, core::Timestamp ts, core::Bytes bytes) override {
+    const bool from_client = dir == flow::Direction::kFromClient;
+    Side& side = sides_[from_client ? 0 : 1];
     std::size_t used = 0;
-    while (!done_ && used < bytes.size()) {
+    while (side.state != State::kStopped && used < bytes.size()) {
       const core::Bytes rest = bytes.subspan(used);
-      if (body_left_ > 0) {
-        const std::size_t skip = static_cast<std::size_t>(std::min<std::uint64_t>(body_left_, rest.size()));
-        body_left_ -= skip;
-        used += skip;
-        continue;
-      }
-      HttpRequest request;
-      std::size_t head_size = 0;
-      switch (parse_request_head(rest, request, head_size)) {
-        case HeadResult::kNeedMore:
-          return used > 0 ? flow::Progress::done(used) : flow::Progress::need(0);
-        case HeadResult::kNotHttp:
-          ++counters_[HttpCounter::kNotHttp];
-          done_ = true;
+      const std::size_t n = step(from_client, side, ts, rest);
+      if (n == 0) {  // the rest of a line or head is still to come (or the direction stopped)
+        if (side.state == State::kStopped) break;
+        if (rest.size() >= kMaxHead) {  // a line that never ends: not HTTP
+          not_http(side);
           break;
-        case HeadResult::kRead:
-          take(request);
-          used += head_size;
-          break;
+        }
+        return used > 0 ? flow::Progress::done(used) : flow::Progress::need(0);
       }
+      used += n;
     }
-    return done_ ? flow::Progress::finished() : flow::Progress::done(bytes.size());
+    return side.state == State::kStopped ? flow::Progress::finished() : flow::Progress::done(bytes.size());
   }
 
-  // The next request head cannot be found again after a hole in the client's stream.
+  // A message cannot be found again after a hole in its direction.
   flow::Progress on_gap(flow::Direction dir, std::uint64_t) override {
-    if (dir == flow::Direction::kFromClient) done_ = true;
+    Side& side = sides_[dir == flow::Direction::kFromClient ? 0 : 1];
+    if (side.state != State::kHead) cut(side);
+    stop(side);
     return flow::Progress::finished();
   }
 
   flow::Progress on_datagram(flow::Direction, core::Timestamp, core::Bytes) override {
     return flow::Progress::reject();
+  }
+
+  void on_close() override {
+    // A body that runs to the close has ended now; any other message still being read was cut.
+    for (Side& side : sides_) {
+      if (side.state == State::kToClose && side.message != nullptr) {
+        finish_message(*side.message);
+        side.message = nullptr;
+      } else if (side.state != State::kHead && side.state != State::kStopped) {
+        cut(side);
+      }
+      side.state = State::kStopped;
+    }
+    while (!pending_.empty()) emit_front();
   }
 
   void annotate(flow::FlowRecord& r) override {
@@ -79,29 +131,292 @@ class HttpDissector final : public flow::Dissector {
   }
 
  private:
-  void take(const HttpRequest& q) {
-    ++counters_[HttpCounter::kRequests];
-    if (requests_.size() < flow::kMaxFlowRequests)
-      requests_.emplace_back(q.method, q.host, q.target, q.user_agent);
-    else
-      ++counters_[HttpCounter::kDropped];
-    if (q.chunked) {
-      ++counters_[HttpCounter::kStoppedChunked];
-      done_ = true;
+  struct Side {
+    State state = State::kHead;
+    std::uint64_t left = 0;
+    Message* message = nullptr;  // being read (its body); null at kHead
+  };
+
+  core::Counter& counter(HttpCounter c) { return (*context_.counters)[c]; }
+
+  // Reads what it can at the start of `rest` for one direction; the bytes used, or 0 when a head
+  // or a line is not whole yet.
+  std::size_t step(bool from_client, Side& side, core::Timestamp ts, core::Bytes rest) {
+    switch (side.state) {
+      case State::kHead:
+        return from_client ? read_request(side, ts, rest) : read_response(side, ts, rest);
+      case State::kBody: {
+        const std::size_t n = take_body(side, rest);
+        if (side.left == 0) end_body(side);
+        return n;
+      }
+      case State::kToClose:
+        side.left = rest.size();
+        return take_body(side, rest);
+      case State::kChunkSize:
+        return read_chunk_size(side, rest);
+      case State::kChunkData: {
+        const std::size_t n = take_body(side, rest);
+        if (side.left == 0) side.state = State::kChunkEnd;
+        return n;
+      }
+      case State::kChunkEnd: {
+        const std::size_t eol = line_end(rest);
+        if (eol == 0) return 0;
+        if (eol > 2 || (eol == 2 && rest[0] != '\r')) return not_http(side);
+        side.state = State::kChunkSize;
+        return eol;
+      }
+      case State::kTrailers: {
+        // Trailer fields are read like a head and passed over; none at all is a bare line end.
+        std::size_t size = line_end(rest);
+        if (size == 0) return 0;
+        if (size > 2 || (rest[0] != '\r' && rest[0] != '\n')) {
+          const HeadResult r = find_head(rest, size);
+          if (r == HeadResult::kNeedMore) return 0;
+          if (r == HeadResult::kNotHttp) return not_http(side);
+        }
+        end_body(side);
+        return size;
+      }
+      case State::kStopped:
+        break;
     }
-    body_left_ = q.content_length;
+    return rest.size();
   }
 
-  core::Counters<HttpCounter>& counters_;
+  std::size_t read_request(Side& side, core::Timestamp ts, core::Bytes rest) {
+    std::size_t size = 0;
+    const HeadResult r = find_head(rest, size);
+    if (r == HeadResult::kNeedMore) return 0;
+    if (r == HeadResult::kNotHttp) return not_http(side);
+    if (pending_.size() >= kMaxPending) {
+      ++counter(HttpCounter::kTooManyPending);
+      stop(sides_[0]);
+      stop(sides_[1]);
+      return size;
+    }
+    Exchange& e = pending_.emplace_back();
+    e.number = exchanges_++;
+    Message& m = e.request;
+    m.text.assign(text_of(rest.first(size)));
+    if (!parse_request_head(m.text, m.head)) {
+      pending_.pop_back();
+      --exchanges_;
+      return not_http(side);
+    }
+    start(m, ts);
+    ++counter(HttpCounter::kRequests);
+    if (requests_.size() < flow::kMaxFlowRequests)
+      requests_.emplace_back(m.head.method, m.head.host, m.head.target, m.head.user_agent);
+    else
+      ++counter(HttpCounter::kDropped);
+    side.message = &m;
+    if (m.head.method == "CONNECT") {
+      // What follows is a tunnel, not HTTP (RFC 9110 §9.3.6); its response still comes.
+      finish_message(m);
+      side.message = nullptr;
+      side.state = State::kStopped;
+      return size;
+    }
+    if (m.head.chunked) side.state = State::kChunkSize;
+    else if (m.head.has_length && m.head.content_length > 0) begin_length(side, m.head.content_length);
+    else end_body(side);
+    return size;
+  }
+
+  std::size_t read_response(Side& side, core::Timestamp ts, core::Bytes rest) {
+    std::size_t size = 0;
+    const HeadResult r = find_head(rest, size);
+    if (r == HeadResult::kNeedMore) return 0;
+    if (r == HeadResult::kNotHttp) return not_http(side);
+    Http1Head head;
+    if (!parse_response_head(text_of(rest.first(size)), head)) return not_http(side);
+    // Interim responses (100 Continue, 103 Early Hints) come before the real one: passed over.
+    if (head.status < 200 && head.status != 101) return size;
+    if (answered_ == pending_.size()) {  // no request waiting: seen from the middle of the connection
+      ++counter(HttpCounter::kUnsolicited);
+      pending_.emplace_back().number = exchanges_++;
+    }
+    Exchange& e = pending_[answered_++];
+    Message& m = e.response;
+    m.text.assign(text_of(rest.first(size)));
+    parse_response_head(m.text, m.head);
+    start(m, ts);
+    ++counter(HttpCounter::kResponses);
+    side.message = &m;
+    const std::string_view method = e.request.present ? e.request.head.method : std::string_view{};
+    const bool tunnel = m.head.status == 101 || (method == "CONNECT" && m.head.status < 300);
+    if (tunnel) {
+      ++counter(HttpCounter::kUpgraded);
+      finish_message(m);
+      side.message = nullptr;
+      stop(sides_[0]);
+      stop(sides_[1]);
+      emit_ready();
+      return size;
+    }
+    // RFC 9112 §6.3: no body after HEAD, 204 and 304; otherwise chunks, a length, or the close.
+    if (method == "HEAD" || m.head.status == 204 || m.head.status == 304) end_body(side);
+    else if (m.head.chunked) side.state = State::kChunkSize;
+    else if (m.head.has_length) m.head.content_length > 0 ? begin_length(side, m.head.content_length) : end_body(side);
+    else side.state = State::kToClose;
+    return size;
+  }
+
+  void start(Message& m, core::Timestamp ts) {
+    m.present = true;
+    m.time = ts;
+    m.body = BodyDecoder(m.head.content_encoding, kMaxBodyView);
+  }
+
+  void begin_length(Side& side, std::uint64_t length) {
+    side.state = State::kBody;
+    side.left = length;
+  }
+
+  std::size_t take_body(Side& side, core::Bytes rest) {
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(side.left, rest.size()));
+    side.message->body.feed(rest.first(n));
+    side.message->body_bytes += n;
+    side.left -= n;
+    return n;
+  }
+
+  std::size_t read_chunk_size(Side& side, core::Bytes rest) {
+    const std::size_t eol = line_end(rest);
+    if (eol == 0) return rest.size() >= kMaxChunkLine ? not_http(side) : 0;
+    std::uint64_t size = 0;
+    std::size_t digits = 0;
+    for (; digits < eol; ++digits) {
+      const char c = static_cast<char>(rest[digits]);
+      const int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      if (v < 0) break;
+      if (digits >= 15) return not_http(side);  // a chunk of over 2^60 bytes is no chunk
+      size = size * 16 + static_cast<std::uint64_t>(v);
+    }
+    if (digits == 0) return not_http(side);
+    if (size == 0) {
+      side.state = State::kTrailers;
+    } else {
+      side.state = State::kChunkData;
+      side.left = size;
+    }
+    return eol;
+  }
+
+  // The length of the line at the start of `rest` with its line end; 0 when it has none yet.
+  static std::size_t line_end(core::Bytes rest) {
+    const auto nl = std::find(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(std::min(rest.size(), kMaxChunkLine)),
+                              std::uint8_t{'\n'});
+    return nl == rest.end() || static_cast<std::size_t>(nl - rest.begin()) >= kMaxChunkLine
+               ? 0
+               : static_cast<std::size_t>(nl - rest.begin()) + 1;
+  }
+
+  void end_body(Side& side) {
+    finish_message(*side.message);
+    side.message = nullptr;
+    side.state = State::kHead;
+    emit_ready();
+  }
+
+  void finish_message(Message& m) {
+    m.complete = true;
+    m.body.finish();
+  }
+
+  // The message being read ends here, short of what its framing said.
+  void cut(Side& side) {
+    if (side.message == nullptr) return;
+    ++counter(HttpCounter::kCutShort);
+    side.message->body.finish();
+    side.message = nullptr;
+  }
+
+  std::size_t not_http(Side& side) {
+    ++counter(HttpCounter::kNotHttp);
+    cut(side);
+    stop(side);
+    return 0;
+  }
+
+  void stop(Side& side) {
+    if (side.message != nullptr) cut(side);
+    side.state = State::kStopped;
+  }
+
+  // Hands on, in order, the exchanges whose response has ended and whose request has too.
+  void emit_ready() {
+    while (answered_ > 0) {
+      const Exchange& e = pending_.front();
+      const bool request_done = !e.request.present || e.request.complete;
+      const bool response_done = e.response.complete;
+      if (!request_done || !response_done) return;
+      emit_front();
+    }
+  }
+
+  void emit_front() {
+    Exchange& e = pending_.front();
+    if (!e.response.present) ++counter(HttpCounter::kUnanswered);
+    if (context_.sink != nullptr) {
+      HttpExchange x;
+      x.flow_id = context_.flow_id;
+      x.client = context_.client;
+      x.server = context_.server;
+      x.stream_id = e.number;
+      x.decrypted = decrypted_;
+      x.has_request = e.request.present;
+      x.has_response = e.response.present;
+      if (x.has_request) {
+        x.method = e.request.head.method;
+        x.authority = e.request.head.host;
+        x.target = e.request.head.target;
+        x.version = e.request.head.version;
+        view(e.request, x.request);
+      }
+      if (x.has_response) {
+        if (x.version.empty()) x.version = e.response.head.version;
+        x.status = e.response.head.status;
+        view(e.response, x.response);
+      }
+      context_.sink->on_http(x);
+    }
+    ++counter(HttpCounter::kExchanges);
+    pending_.pop_front();
+    if (answered_ > 0) --answered_;
+    // The sides never point into an exchange handed on: a side's message is always whole by then,
+    // but for on_close(), which has let go of them first.
+  }
+
+  void view(const Message& m, HttpMessage& out) {
+    out.time = m.time;
+    out.headers = {m.head.headers.data(), m.head.headers.size()};
+    out.body_bytes = m.body_bytes;
+    out.content_type = m.head.content_type;
+    out.content_encoding = m.head.content_encoding;
+    out.body = m.body.out();
+    out.body_whole = m.body.whole();
+    out.body_error = m.body.error();
+    out.complete = m.complete;
+    if (!m.body.error().empty()) ++counter(HttpCounter::kBodyErrors);
+    else if (!m.body.whole()) ++counter(HttpCounter::kBodiesCut);
+  }
+
+  HttpContext context_;
+  bool decrypted_;
+  Side sides_[2];  // [0] the client's, [1] the server's
+  std::deque<Exchange> pending_;  // requests in order; the first `answered_` have their responses begun
+  std::size_t answered_ = 0;
+  std::uint64_t exchanges_ = 0;
   std::vector<flow::FlowRecord::HttpRequest> requests_;
-  std::uint64_t body_left_ = 0;  // of the current request's body, still to pass over
-  bool done_ = false;
 };
 
 }  // namespace
 
-std::unique_ptr<flow::Dissector> make_http_dissector(core::Counters<HttpCounter>& counters) {
-  return std::make_unique<HttpDissector>(counters);
+std::unique_ptr<flow::Dissector> make_http_dissector(const HttpContext& context, bool decrypted) {
+  return std::make_unique<HttpDissector>(context, decrypted);
 }
 
 }  // namespace tattle::dissect

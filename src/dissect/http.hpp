@@ -1,25 +1,49 @@
-// The HTTP/1.x dissector for TCP flows: reads each request head the client sends in clear text
-// (following Content-Length bodies to the next request on a persistent connection) and gives
-// the flow its requests — method, Host, target, User-Agent — and, from the first Host, a name.
+// The HTTP/1.x dissector, for TCP flows in clear text and for what TLS decrypts: reads both
+// directions' messages (Content-Length and chunked bodies, responses that run to the close,
+// pipelined requests on a persistent connection), pairs each response with its request, and
+// hands every exchange to an HttpSink with its bodies decoded (content-coding.hpp) up to
+// kMaxBodyView. The flow gets its first requests and, from their Host, names.
 #pragma once
 
 #include <memory>
 #include <string_view>
 
 #include "core/counter.hpp"
+#include "dissect/http_message.hpp"
 #include "flow/dissector.hpp"
 
 namespace tattle::dissect {
 
 enum class HttpCounter {
-  kRequests,         // request heads read
-  kDropped,          // requests beyond kMaxFlowRequests in one flow: counted, not kept
-  kNotHttp,          // flows that began like HTTP but whose head was not one (or too long)
-  kStoppedChunked,   // flows whose reading stopped at a chunked request body
+  kRequests,        // request heads read
+  kResponses,       // response heads read (1xx interim responses not counted)
+  kExchanges,       // exchanges handed on
+  kDropped,         // requests beyond kMaxFlowRequests in one flow: not in the flow's record
+  kNotHttp,         // directions whose head was not HTTP/1.x (or too long): reading them stopped
+  kUnanswered,      // requests whose response never came
+  kUnsolicited,     // responses without a request seen (a capture begun mid-way)
+  kCutShort,        // messages cut short by a gap in the stream or the flow's end
+  kBodyErrors,      // bodies whose content coding could not be undone
+  kBodiesCut,       // bodies longer than kMaxBodyView decoded: the rest counted, not kept
+  kUpgraded,        // connections that left HTTP/1.x (101 Switching Protocols, CONNECT)
+  kTooManyPending,  // connections with more unanswered requests than kMaxPending: reading stopped
   kCount,
 };
 std::string_view counter_name(HttpCounter c);
 
-std::unique_ptr<flow::Dissector> make_http_dissector(core::Counters<HttpCounter>& counters);
+// Pipelined requests waiting for their responses, at most, per connection.
+inline constexpr std::size_t kMaxPending = 64;
+
+// What an HTTP dissector tells and to whom; `counters` and `sink` (null: exchanges are not handed
+// on) must outlive it.
+struct HttpContext {
+  core::Counters<HttpCounter>* counters = nullptr;
+  HttpSink* sink = nullptr;
+  std::uint64_t flow_id = 0;
+  core::Endpoint client, server;
+};
+
+// `decrypted`: the bytes are TLS's plaintext, and exchanges say so.
+std::unique_ptr<flow::Dissector> make_http_dissector(const HttpContext& context, bool decrypted);
 
 }  // namespace tattle::dissect

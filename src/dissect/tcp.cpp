@@ -1,7 +1,7 @@
 #include "dissect/tcp.hpp"
 
 #include "decode/packet.hpp"
-#include "dissect/http_request.hpp"
+#include "dissect/http1_head.hpp"
 
 namespace tattle::dissect {
 
@@ -22,7 +22,8 @@ constexpr std::size_t kSniffBytes = 18;
 
 class TcpSniffer final : public flow::Dissector {
  public:
-  TcpSniffer(TcpDissectorCounters& counters, decrypt::KeyLog* keylog) : counters_(counters), keylog_(keylog) {}
+  TcpSniffer(TcpDissectorCounters& counters, decrypt::KeyLog* keylog, const HttpContext& http)
+      : counters_(counters), keylog_(keylog), http_(http) {}
 
   flow::Progress on_stream(flow::Direction dir, core::Timestamp ts, core::Bytes bytes) override {
     if (child_) return child_->on_stream(dir, ts, bytes);
@@ -37,10 +38,10 @@ class TcpSniffer final : public flow::Dissector {
     passed_probe_ = true;
     if (looks_like_tls(bytes)) {
       ++counters_.payload[TcpPayloadCounter::kTls];
-      child_ = make_tls_dissector(counters_.tls, keylog_);
+      child_ = make_tls_dissector(counters_.tls, keylog_, http_);
     } else if (looks_like_request(bytes)) {
       ++counters_.payload[TcpPayloadCounter::kHttp];
-      child_ = make_http_dissector(counters_.http);
+      child_ = make_http_dissector(http_, false);
     } else if (bytes.size() < kSniffBytes && could_begin_request(bytes)) {
       return flow::Progress::need(kSniffBytes);
     } else {
@@ -71,16 +72,18 @@ class TcpSniffer final : public flow::Dissector {
  private:
   TcpDissectorCounters& counters_;
   decrypt::KeyLog* keylog_;
+  HttpContext http_;
   std::unique_ptr<flow::Dissector> child_;
   bool passed_probe_ = false;  // the first client bytes have been looked at
 };
 
 }  // namespace
 
-void add_tcp(flow::DissectorTable& table, TcpDissectorCounters& counters, decrypt::KeyLog* keylog) {
-  table.add([&counters, keylog](const flow::FlowContext& flow) -> std::unique_ptr<flow::Dissector> {
+void add_tcp(flow::DissectorTable& table, TcpDissectorCounters& counters, decrypt::KeyLog* keylog, HttpSink* http) {
+  table.add([&counters, keylog, http](const flow::FlowContext& flow) -> std::unique_ptr<flow::Dissector> {
     if (flow.ip_proto != decode::ip_proto::kTcp) return nullptr;
-    return std::make_unique<TcpSniffer>(counters, keylog);
+    return std::make_unique<TcpSniffer>(counters, keylog,
+                                        HttpContext{&counters.http, http, flow.id, flow.client, flow.server});
   });
 }
 

@@ -27,7 +27,9 @@ struct TcpDissectorCounters {
 };
 
 // Adds the TCP dissectors to `table` for every TCP flow not taken by a dissector added before;
-// `counters` and `keylog` (null: none) must outlive the flows.
-void add_tcp(flow::DissectorTable& table, TcpDissectorCounters& counters, decrypt::KeyLog* keylog = nullptr);
+// `counters`, `keylog` and `http` (null: none) must outlive the flows. HTTP exchanges, in clear
+// text and decrypted, go to `http`.
+void add_tcp(flow::DissectorTable& table, TcpDissectorCounters& counters, decrypt::KeyLog* keylog = nullptr,
+             HttpSink* http = nullptr);
 
 }  // namespace tattle::dissect

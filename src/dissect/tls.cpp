@@ -7,8 +7,10 @@
 #include "decrypt/record.hpp"
 #include "decrypt/tls12_session.hpp"
 #include "decrypt/tls13_session.hpp"
+#include "dissect/http1_head.hpp"
 #include "dissect/tls_client_hello.hpp"
 #include "flow/flow_record.hpp"
+#include "flow/stream_feed.hpp"
 
 namespace tattle::dissect {
 
@@ -36,14 +38,27 @@ constexpr std::uint8_t kServerHelloType = 2;
 constexpr std::uint16_t kTls12 = 0x0303;
 constexpr std::uint16_t kTls13 = 0x0304;
 constexpr std::size_t kMaxRecord = (1 << 14) + 2048;  // RFC 8446 §5.2: TLSCiphertext at most
+// Plaintext the HTTP dissector may leave unread per direction: a head or a line at most.
+constexpr std::size_t kMaxPlainPending = 64 * 1024;
+constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0";
+
+// The dissector of what a decrypted connection carries, fed the plaintext of each direction as
+// the TCP stream feeds a flow's dissector.
+struct Inner {
+  explicit Inner(std::unique_ptr<flow::Dissector> d) : dissector(std::move(d)) {}
+  std::unique_ptr<flow::Dissector> dissector;
+  flow::StreamFeed feeds[2] = {flow::StreamFeed(dissector, flow::Direction::kFromClient, kMaxPlainPending),
+                               flow::StreamFeed(dissector, flow::Direction::kFromServer, kMaxPlainPending)};
+};
 
 class TlsDissector final : public flow::Dissector {
  public:
-  TlsDissector(core::Counters<TlsCounter>& counters, decrypt::KeyLog* keylog)
-      : counters_(counters), keylog_(keylog) {}
+  TlsDissector(core::Counters<TlsCounter>& counters, decrypt::KeyLog* keylog, const HttpContext& http)
+      : counters_(counters), keylog_(keylog), http_(http) {}
 
-  flow::Progress on_stream(flow::Direction dir, core::Timestamp, core::Bytes bytes) override {
+  flow::Progress on_stream(flow::Direction dir, core::Timestamp ts, core::Bytes bytes) override {
     const bool from_client = dir == flow::Direction::kFromClient;
+    now_ = ts;
     if (from_client && state_ == State::kReading) return read_client_hello(bytes);
     // Past the ClientHello, a connection whose keys were logged is read record by record.
     if (!decrypting() || stopped_[from_client ? 0 : 1]) return flow::Progress::finished();
@@ -64,7 +79,12 @@ class TlsDissector final : public flow::Dissector {
     return flow::Progress::reject();
   }
 
+  void on_close() override {
+    if (inner_ != nullptr && inner_->dissector != nullptr) inner_->dissector->on_close();
+  }
+
   void annotate(flow::FlowRecord& r) override {
+    if (inner_ != nullptr && inner_->dissector != nullptr) inner_->dissector->annotate(r);
     if (state_ != State::kRead) return;
     r.ja4 = ja4(hello_, 't');
     r.tls_versions = offered_versions(hello_);
@@ -144,6 +164,7 @@ class TlsDissector final : public flow::Dissector {
     }
     const auto result = session_->on_record(from_client, record, [&](core::Bytes plain) {
       counters_[TlsCounter::kApplicationBytes] += plain.size();
+      deliver(from_client, plain);
     });
     switch (result) {
       case decrypt::TlsSession::Result::kOpened:
@@ -204,11 +225,31 @@ class TlsDissector final : public flow::Dissector {
     return false;
   }
 
+  // Application data, to the dissector of what the connection carries: chosen by the client's
+  // first bytes (HTTP/1.x speaks first; what a server says before it is not read).
+  void deliver(bool from_client, core::Bytes plain) {
+    if (!inner_chosen_) {
+      if (!from_client) return;
+      inner_chosen_ = true;
+      const std::string_view text(reinterpret_cast<const char*>(plain.data()), plain.size());
+      // HTTP/2's preface begins like a request line, with the method PRI.
+      if (http_.counters == nullptr || !looks_like_request(plain) || text.starts_with(kHttp2Preface))
+        return;
+      inner_ = std::make_unique<Inner>(make_http_dissector(http_, true));
+    }
+    if (inner_ == nullptr) return;
+    flow::StreamFeed& feed = inner_->feeds[from_client ? 0 : 1];
+    feed.set_time(now_);
+    feed.on_data(plain);
+  }
+
   // Stops reading one direction (before a session: both), keeping the first reason; false.
   bool stop(bool from_client, std::string_view why) {
     if (reason_.empty()) reason_ = why;
     stopped_[from_client ? 0 : 1] = true;
     if (session_ == nullptr) stopped_[0] = stopped_[1] = true;
+    // What the inner dissector was reading of that direction will not come.
+    if (inner_ != nullptr) inner_->feeds[from_client ? 0 : 1].on_gap(0);
     return false;
   }
 
@@ -257,12 +298,18 @@ class TlsDissector final : public flow::Dissector {
   bool stopped_[2] = {false, false};  // [0] the client's records, [1] the server's
   std::uint64_t failed_records_ = 0;
   std::string_view reason_;  // why not decrypted (a literal)
+  // What the decrypted connection carries.
+  HttpContext http_;
+  core::Timestamp now_;  // of the bytes being read
+  bool inner_chosen_ = false;
+  std::unique_ptr<Inner> inner_;  // null: not dissected (not HTTP/1.x, or not chosen yet)
 };
 
 }  // namespace
 
-std::unique_ptr<flow::Dissector> make_tls_dissector(core::Counters<TlsCounter>& counters, decrypt::KeyLog* keylog) {
-  return std::make_unique<TlsDissector>(counters, keylog);
+std::unique_ptr<flow::Dissector> make_tls_dissector(core::Counters<TlsCounter>& counters, decrypt::KeyLog* keylog,
+                                                    const HttpContext& http) {
+  return std::make_unique<TlsDissector>(counters, keylog, http);
 }
 
 bool looks_like_tls(core::Bytes bytes) {

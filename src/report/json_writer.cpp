@@ -144,6 +144,25 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
   return n;
 }
 
+}  // namespace
+
+bool readable_text(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      const std::size_t n = utf8_sequence(s, i);
+      if (n == 0) return false;
+      i += n;
+      continue;
+    }
+    if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c == 0x7f) return false;
+    ++i;
+  }
+  return true;
+}
+
+namespace {
+
 // Strings JSON can carry as they are: printable ASCII but '"' and '\\' (RFC 8259 §7).
 bool plain(std::string_view s) { return core::printable_without(s, 0x20, '"', '\\'); }
 

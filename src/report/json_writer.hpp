@@ -16,6 +16,10 @@
 
 namespace tattle::report {
 
+// True when `s` is text a person can read: valid UTF-8 without control characters other than
+// tab and line ends (an HTTP body that is JSON or a form, not an image).
+bool readable_text(std::string_view s);
+
 class JsonWriter {
  public:
   // `out` stays owned by the caller; the writer buffers and flushes it. A null `out` takes

@@ -8,6 +8,7 @@
 
 #include "core/timestamp.hpp"
 #include "decode/packet.hpp"
+#include "report/messages.hpp"
 
 namespace tattle::report {
 
@@ -436,11 +437,14 @@ void write_finding(JsonWriter& w, const detect::Finding& f, const core::AppRegis
   w.end_object();
 }
 
-JsonReport::JsonReport(std::FILE* out, const core::AppRegistry& apps, bool enriched)
+JsonReport::JsonReport(std::FILE* out, const core::AppRegistry& apps, bool enriched, bool bodies)
     : writer_(out),
       apps_(apps),
       destinations_(enriched ? std::make_unique<enrich::DestinationTable>() : nullptr),
-      spool_usable_(spool_.file() != nullptr) {
+      spool_usable_(spool_.file() != nullptr),
+      messages_(messages_spool_.file()),
+      bodies_(bodies) {
+  messages_.begin_items();
   writer_.begin_object();
   writer_.member("schema", kSchema);
   writer_.key("tool");
@@ -468,6 +472,11 @@ void JsonReport::on_dns(const dissect::DnsTransaction& t) {
   spool_.commit(put_dns(p, t, {}));
 }
 
+void JsonReport::on_http(const dissect::HttpExchange& x) {
+  messages_.break_before_next();
+  write_message(messages_, x, bodies_);
+}
+
 void JsonReport::finish(const RunStats& s) {
   writer_.end_array();
   writer_.break_before_next();
@@ -475,6 +484,12 @@ void JsonReport::finish(const RunStats& s) {
   writer_.begin_array();
   if (!writer_.splice(spool_))
     fmt::print(stderr, "tattle: the DNS transactions could not all be kept for the report (temporary file)\n");
+  writer_.end_array();
+  writer_.break_before_next();
+  writer_.key("messages");
+  writer_.begin_array();
+  if (!messages_.flush() || !writer_.splice(messages_spool_))
+    fmt::print(stderr, "tattle: the HTTP messages could not all be kept for the report (temporary file)\n");
   writer_.end_array();
   writer_.break_before_next();
   writer_.key("destinations");
@@ -555,8 +570,11 @@ void JsonReport::finish(const RunStats& s) {
   writer_.flush();
 }
 
-NdjsonSink::NdjsonSink(std::FILE* out, const core::AppRegistry& apps, bool enriched)
-    : writer_(out), apps_(apps), destinations_(enriched ? std::make_unique<enrich::DestinationTable>() : nullptr) {}
+NdjsonSink::NdjsonSink(std::FILE* out, const core::AppRegistry& apps, bool enriched, bool bodies)
+    : writer_(out),
+      apps_(apps),
+      destinations_(enriched ? std::make_unique<enrich::DestinationTable>() : nullptr),
+      bodies_(bodies) {}
 
 void NdjsonSink::on_flow(flow::FlowRecord& f) {
   if (destinations_ != nullptr) destinations_->add(f);
@@ -566,6 +584,11 @@ void NdjsonSink::on_flow(flow::FlowRecord& f) {
 
 void NdjsonSink::on_dns(const dissect::DnsTransaction& t) {
   write_dns(writer_, t, "dns");
+  writer_.newline();
+}
+
+void NdjsonSink::on_http(const dissect::HttpExchange& x) {
+  write_message(writer_, x, bodies_, "message");
   writer_.newline();
 }
 
@@ -662,6 +685,11 @@ void TextSummary::finish(const RunStats& s) {
       fmt::print(out_, "key log: secrets of {} connections; {} TLS/QUIC handshakes have theirs, {} not; {} connections not in the capture\n",
                  s.keylog_connections, s.keylog[decrypt::KeyLogCounter::kHandshakesWithKeys],
                  s.keylog[decrypt::KeyLogCounter::kHandshakesWithoutKeys], s.keylog_unused);
+    if (s.tls[dissect::TlsCounter::kDecryptedFlows] > 0)
+      fmt::print(out_, "{} TLS flows decrypted\n", s.tls[dissect::TlsCounter::kDecryptedFlows]);
+    if (exchanges_ > 0)
+      fmt::print(out_, "{} HTTP exchanges ({} decrypted); `tattle messages` shows them\n", exchanges_,
+                 decrypted_exchanges_);
   }
   if (destinations_ != nullptr) {
     print_destinations(s, records_only);

@@ -18,6 +18,7 @@
 #include "decrypt/keylog.hpp"
 #include "detect/policy.hpp"
 #include "dissect/dns.hpp"
+#include "dissect/http_message.hpp"
 #include "dissect/quic_initial.hpp"
 #include "dissect/tcp.hpp"
 #include "enrich/destinations.hpp"
@@ -79,21 +80,25 @@ void write_finding(JsonWriter& w, const detect::Finding& f, const core::AppRegis
                    std::string_view type = {});
 std::string_view proto_name(std::uint8_t ip_proto);
 
-class RunSink : public flow::FlowSink, public dissect::DnsSink {
+class RunSink : public flow::FlowSink, public dissect::DnsSink, public dissect::HttpSink {
  public:
   void on_dns(const dissect::DnsTransaction&) override {}
+  void on_http(const dissect::HttpExchange&) override {}
   // The run is over: write whatever comes after the flows.
   virtual void finish(const RunStats& stats) = 0;
 };
 
-// DNS transactions arrive between flows while the "flows" array is being written: they are
-// spooled (in memory up to a limit, then a temporary file) and copied into "dns" at the end.
+// DNS transactions and HTTP exchanges arrive between flows while the "flows" array is being
+// written: they are spooled (in memory up to a limit, then a temporary file) and copied into
+// "dns" and "messages" at the end.
 class JsonReport final : public RunSink {
  public:
-  // `enriched`: flows are named and placed, so the report sums them per destination.
-  JsonReport(std::FILE* out, const core::AppRegistry& apps, bool enriched);
+  // `enriched`: flows are named and placed, so the report sums them per destination. `bodies`:
+  // messages carry their header values and bodies.
+  JsonReport(std::FILE* out, const core::AppRegistry& apps, bool enriched, bool bodies = false);
   void on_flow(flow::FlowRecord& f) override;
   void on_dns(const dissect::DnsTransaction& t) override;
+  void on_http(const dissect::HttpExchange& x) override;
   void finish(const RunStats& stats) override;
 
  private:
@@ -103,20 +108,25 @@ class JsonReport final : public RunSink {
   Spool spool_;
   bool spool_usable_;
   std::uint64_t dns_records_ = 0;
+  Spool messages_spool_;
+  JsonWriter messages_;  // writes into messages_spool_
+  bool bodies_;
 };
 
 class NdjsonSink final : public RunSink {
  public:
   // With `enriched`, destination and finding lines follow the flows at the end of the run.
-  NdjsonSink(std::FILE* out, const core::AppRegistry& apps, bool enriched);
+  NdjsonSink(std::FILE* out, const core::AppRegistry& apps, bool enriched, bool bodies = false);
   void on_flow(flow::FlowRecord& f) override;
   void on_dns(const dissect::DnsTransaction& t) override;
+  void on_http(const dissect::HttpExchange& x) override;
   void finish(const RunStats& stats) override;
 
  private:
   JsonWriter writer_;
   const core::AppRegistry& apps_;
   std::unique_ptr<enrich::DestinationTable> destinations_;
+  bool bodies_;
 };
 
 // The readable summary printed when no --json is asked for: where the data went, grouped app →
@@ -131,11 +141,17 @@ class TextSummary final : public RunSink {
   TextSummary(std::FILE* out, const core::AppRegistry& apps, bool enriched, bool colour);
   void on_flow(flow::FlowRecord& f) override;
   void on_dns(const dissect::DnsTransaction&) override { ++dns_; }
+  void on_http(const dissect::HttpExchange& x) override {
+    ++exchanges_;
+    if (x.decrypted) ++decrypted_exchanges_;
+  }
   void finish(const RunStats& stats) override;
 
  private:
   std::FILE* out_;
   std::uint64_t dns_ = 0;
+  std::uint64_t exchanges_ = 0;  // HTTP
+  std::uint64_t decrypted_exchanges_ = 0;
   std::uint64_t named_ = 0;  // flows with a name
   const core::AppRegistry& apps_;
   std::vector<flow::FlowRecord> top_;  // a min-heap on total bytes
@@ -162,6 +178,10 @@ class Fanout final : public RunSink {
   void on_dns(const dissect::DnsTransaction& t) override {
     const std::lock_guard lock(lock_);
     for (auto* s : sinks_) s->on_dns(t);
+  }
+  void on_http(const dissect::HttpExchange& x) override {
+    const std::lock_guard lock(lock_);
+    for (auto* s : sinks_) s->on_http(x);
   }
   void finish(const RunStats& stats) override {
     for (auto* s : sinks_) s->finish(stats);

@@ -130,9 +130,11 @@ with tempfile.TemporaryDirectory() as tmp:
     r = run("audit", SAMPLE, "--quiet", "--ndjson", "-")
     lines = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
     kinds = collections.Counter(line.get("type") for line in lines)
-    check("--ndjson - writes one flow or DNS transaction per line, then one destination per line",
+    check("--ndjson - writes one flow, DNS transaction or HTTP message per line, then one destination per line",
           r.returncode == 0 and kinds == {"flow": len(base["flows"]), "dns": len(base["dns"]),
+                                          "message": len(base["messages"]),
                                           "destination": len(base["destinations"])} and kinds["dns"] > 0
+          and kinds["message"] > 0
           and [line["type"] for line in lines[-len(base["destinations"]):]] == ["destination"] * len(base["destinations"]),
           (r.returncode, kinds))
 

@@ -8,11 +8,13 @@ as a DSB, and altered so that no random matches) and, when ../shared/corpora exi
 capture its CATALOG.md lists with keys. With the same keys, the application data tattle decrypts
 from TLS over TCP must add up to what tshark's `follow,tls,raw` shows for the TCP streams whose
 ServerHello chose what tattle decrypts (TLS 1.3; TLS 1.2 with an AEAD suite), and those streams
-must be the flows it says it decrypted.
+must be the flows it says it decrypted. Every HTTP/1.x request tshark reads with the keys (method,
+Host, target), in clear text and decrypted, must be one of tattle's messages, and the reverse.
 
 Usage: keylog_test.py --tattle BIN --traces DIR [--corpus DIR]
 """
 import argparse
+import collections
 import json
 import os
 import re
@@ -22,18 +24,18 @@ import sys
 import tempfile
 
 
-def tattle_stats(tattle, capture, keylog=None):
+def tattle_report(tattle, capture, keylog=None):
     command = [tattle, "audit", "-q", capture, "--json", "-"]
     if keylog:
         command += ["--keylog", keylog]
     out = subprocess.run(command, capture_output=True, text=True)
     if out.returncode not in (0, 3):
         sys.exit(f"{capture}: tattle exited {out.returncode}: {out.stderr}")
-    return json.loads(out.stdout)["stats"]
+    return json.loads(out.stdout)
 
 
 def tattle_keylog(tattle, capture, keylog=None):
-    return tattle_stats(tattle, capture, keylog)["keylog"]
+    return tattle_report(tattle, capture, keylog)["stats"]["keylog"]
 
 
 # TLS 1.2's AEAD suites (IANA's registry): AES-GCM with SHA-256 and SHA-384, ChaCha20-Poly1305.
@@ -65,18 +67,56 @@ def tshark_decryptable(capture, keylog):
     return streams, total
 
 
+def tshark_http1_requests(capture, keys, ports):
+    """Every HTTP/1.x request tshark reads with the keys, in clear and decrypted: (method, Host,
+    target) with how often. tshark looks for HTTP in clear text on its own list of ports only, so
+    it is told of the server ports where tattle found HTTP in clear (tattle reads a request line on
+    any port)."""
+    args = ["tshark", "-r", capture, "-o", f"tls.keylog_file:{keys}", "-Y", "http.request", "-T", "fields",
+            "-e", "http.request.method", "-e", "http.host", "-e", "http.request.uri", "-e", "http.request.version"]
+    for port in sorted(ports):
+        args += ["-d", f"tcp.port=={port},http"]
+    out = subprocess.run(args, capture_output=True, text=True)
+    found = collections.Counter()
+    for line in out.stdout.splitlines():
+        method, host, uri, version = (line.split("\t") + ["", "", "", ""])[:4]
+        # Several requests in one segment come as comma-joined lists.
+        for q in zip(method.split(","), host.split(","), uri.split(","), version.split(",")):
+            if q[3].startswith("HTTP/1."):
+                found[q[:3]] += 1
+    return found
+
+
+def check_http(name, report, capture, keys, problems):
+    """tattle's HTTP/1.x requests against tshark's: the same method, Host and target, as often."""
+    servers = {f["id"]: f["server"] for f in report["flows"]}
+    ports = {int(servers[m["flow"]].rsplit(":", 1)[1]) for m in report["messages"]
+             if not m["decrypted"] and m["flow"] in servers}
+    ours = collections.Counter((m["method"], m["authority"], m["path"]) for m in report["messages"]
+                               if "method" in m and m["version"].startswith("HTTP/1."))
+    theirs = tshark_http1_requests(capture, keys, ports)
+    for q in sorted((ours - theirs).keys()):
+        problems.append(f"{name}: HTTP request {q}: tattle has it {ours[q]} times, tshark {theirs[q]}")
+    for q in sorted((theirs - ours).keys()):
+        problems.append(f"{name}: HTTP request {q}: tshark has it {theirs[q]} times, tattle {ours[q]}")
+    return sum(ours.values())
+
+
 def check_decryption(name, tattle, capture, keylog, problems):
+    """Checks the application bytes and the HTTP/1.x requests; the number of requests tattle has."""
+    report = tattle_report(tattle, capture, keylog)
     with tempfile.TemporaryDirectory() as d:
         keys = keylog
         if keylog is None:  # tshark reads keys from a file: the DSB's text, written out
             keys = os.path.join(d, "keys.txt")
             open(keys, "w").write(dsb_text(capture))
         streams, tshark_bytes = tshark_decryptable(capture, keys)
-    tls = tattle_stats(tattle, capture, keylog)["tls"]
+        requests = check_http(name, report, capture, keys, problems)
+    tls = report["stats"]["tls"]
     if tls["application_bytes"] != tshark_bytes or tls["decrypted_flows"] != len(streams):
         problems.append(f"{name}: tattle decrypted {tls['decrypted_flows']} TLS flows, {tls['application_bytes']} "
                         f"bytes; tshark {len(streams)} streams, {tshark_bytes} bytes")
-    return tls["application_bytes"]
+    return tls["application_bytes"], requests
 
 
 def client_randoms(capture):
@@ -160,8 +200,9 @@ def main():
     check("sample.pcap --keylog sample.keylog", tattle_keylog(args.tattle, sample, keys), want, problems)
     check("sample-dsb.pcapng", tattle_keylog(args.tattle, os.path.join(args.traces, "sample-dsb.pcapng")), want,
           problems)
-    if check_decryption("sample.pcap", args.tattle, sample, keys, problems) == 0:
-        problems.append("sample.pcap: no application data decrypted: the test tests nothing")
+    decrypted, requests = check_decryption("sample.pcap", args.tattle, sample, keys, problems)
+    if decrypted == 0 or requests == 0:
+        problems.append("sample.pcap: no application data decrypted or no HTTP request read: the test tests nothing")
     check_decryption("sample-dsb.pcapng", args.tattle, os.path.join(args.traces, "sample-dsb.pcapng"), None, problems)
     # Wrong keys: every client random altered in its last digit. Nothing matches, nothing breaks.
     with tempfile.NamedTemporaryFile("w", suffix=".keylog", delete=False) as f:
