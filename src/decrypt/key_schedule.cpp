@@ -83,7 +83,8 @@ bool traffic_key_and_iv(Hash h, core::Bytes traffic_secret, std::span<std::uint8
          hkdf_expand_label(h, traffic_secret, "iv", {}, out_iv);
 }
 
-bool tls12_prf(Hash h, core::Bytes secret, std::string_view label, core::Bytes seed, std::span<std::uint8_t> out) {
+bool tls_prf(Hash h, bool tls10, core::Bytes secret, std::string_view label, core::Bytes seed,
+             std::span<std::uint8_t> out) {
   static EVP_KDF* const prf = EVP_KDF_fetch(nullptr, "TLS1-PRF", nullptr);
   if (prf == nullptr || label.size() + seed.size() > 512) return false;
   const std::unique_ptr<EVP_KDF_CTX, KdfCtxFree> ctx(EVP_KDF_CTX_new(prf));
@@ -91,9 +92,10 @@ bool tls12_prf(Hash h, core::Bytes secret, std::string_view label, core::Bytes s
   std::array<std::uint8_t, 512> label_seed{};
   std::copy(label.begin(), label.end(), label_seed.begin());
   std::copy(seed.begin(), seed.end(), label_seed.begin() + static_cast<std::ptrdiff_t>(label.size()));
-  char sha256[] = "SHA256", sha384[] = "SHA384";
+  char sha256[] = "SHA256", sha384[] = "SHA384", md5_sha1[] = "MD5-SHA1";
   const OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, h == Hash::kSha384 ? sha384 : sha256, 0),
+      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+                                       tls10 ? md5_sha1 : h == Hash::kSha384 ? sha384 : sha256, 0),
       octets(OSSL_KDF_PARAM_SECRET, secret),
       octets(OSSL_KDF_PARAM_SEED, core::Bytes(label_seed.data(), label.size() + seed.size())),
       OSSL_PARAM_construct_end(),

@@ -38,9 +38,11 @@ bool derive_secret(Hash h, core::Bytes secret, std::string_view label, core::Byt
 bool traffic_key_and_iv(Hash h, core::Bytes traffic_secret, std::span<std::uint8_t> out_key,
                         std::span<std::uint8_t, 12> out_iv);
 
-// TLS 1.2's PRF (RFC 5246 §5): P_hash(secret, label + seed) for out.size() bytes, with the
-// suite's hash (SHA-256, or SHA-384 for the *_SHA384 suites).
-bool tls12_prf(Hash h, core::Bytes secret, std::string_view label, core::Bytes seed, std::span<std::uint8_t> out);
+// The PRF of TLS 1.2 (RFC 5246 §5: P_hash(secret, label + seed) with the suite's hash, SHA-256 or
+// SHA-384 for the *_SHA384 suites) or, with `tls10`, of TLS 1.0 and 1.1 (RFC 2246 §5: P_MD5 XOR
+// P_SHA-1 over the secret's halves), for out.size() bytes.
+bool tls_prf(Hash h, bool tls10, core::Bytes secret, std::string_view label, core::Bytes seed,
+             std::span<std::uint8_t> out);
 
 // application_traffic_secret_N+1 from _N (RFC 8446 §7.2); `out` is hash_size(h) bytes.
 bool next_traffic_secret(Hash h, core::Bytes traffic_secret, std::span<std::uint8_t> out);

@@ -97,19 +97,23 @@ TEST(KeySchedule, Sha384AgainstAnIndependentHkdf) {
   EXPECT_EQ(next, hex("43549bda84a6a397d28c67fd8501ce1d31ed4456e2a46b377bd548c5d5057ce1c4159dca3e7f72b2610219deb1011365"));
 }
 
-// TLS 1.2's PRF, as its key block is made: against P_SHA256 and P_SHA384 computed with Python's
-// hmac module from RFC 5246 §5's definition.
+// The TLS PRFs, as key blocks are made: against P_SHA256, P_SHA384 and TLS 1.0's P_MD5 XOR P_SHA1
+// computed with Python's hmac module from RFC 5246 §5's and RFC 2246 §5's definitions.
 TEST(KeySchedule, Tls12PrfAgainstAnIndependentImplementation) {
   std::vector<std::uint8_t> secret(48), seed(64);
   for (std::size_t i = 0; i < 48; ++i) secret[i] = static_cast<std::uint8_t>(i);
   for (std::size_t i = 0; i < 64; ++i) seed[i] = static_cast<std::uint8_t>(100 + i);
   std::vector<std::uint8_t> out(72);
-  ASSERT_TRUE(tls12_prf(Hash::kSha256, secret, "key expansion", seed, out));
+  ASSERT_TRUE(tls_prf(Hash::kSha256, false, secret, "key expansion", seed, out));
   EXPECT_EQ(out, hex("28685edb204ecc92242de5440cbbaab263b26917badda780ffac162c8d5a190db504e2223d7549b8deb0af27d736ac56"
                      "66527337fcb51c0d659d1398611083cae380cb76348f8fb5"));
-  ASSERT_TRUE(tls12_prf(Hash::kSha384, secret, "key expansion", seed, out));
+  ASSERT_TRUE(tls_prf(Hash::kSha384, false, secret, "key expansion", seed, out));
   EXPECT_EQ(out, hex("1ef6cb01527c4d5a83d5dc42afa62a9c27b940128ab240da3008c18b191d6cb911854353158b4b09047f65222a9e79e2"
                      "a9484d3fc2388fcec5cd7a5cf1323e93599425a430ec6306"));
+  // TLS 1.0 and 1.1 (RFC 2246 §5): P_MD5 over the secret's first half XOR P_SHA-1 over its second.
+  ASSERT_TRUE(tls_prf(Hash::kSha256, true, secret, "key expansion", seed, out));
+  EXPECT_EQ(out, hex("7c2a8c1e1e7756ec8bc5c0448a030fe12d127c89b9eb1e0718f45abbfa9de22ebcadc4b01bdecddbdc4a2db401ed4418"
+                     "3c73e1d5eab2fd9c329d090d3f0d9a574c1c0a05f4d02739"));
 }
 
 TEST(KeySchedule, RefusesSizesTheEncodingCannotCarry) {

@@ -18,7 +18,7 @@ const std::vector<std::uint8_t> kMaster(48, 7), kClientRandom(32, 1), kServerRan
 
 TEST(Tls12Session, ReadsTheHandshakeInTheClearThenNeedsEveryRecordToVerify) {
   Tls12Session session;
-  ASSERT_EQ(session.start(0xC02F, kMaster, kClientRandom, kServerRandom), Tls12Session::Start::kStarted);
+  ASSERT_EQ(session.start(0x0303, 0xC02F, false, kMaster, kClientRandom, kServerRandom), Tls12Session::Start::kStarted);
   const auto none = [](core::Bytes) { FAIL() << "no application data here"; };
   using R = TlsSession::Result;
   EXPECT_EQ(session.on_record(true, hex("16 03 03 00 02 10 00"), none), R::kSkipped);  // ClientKeyExchange
@@ -33,14 +33,24 @@ TEST(Tls12Session, ReadsTheHandshakeInTheClearThenNeedsEveryRecordToVerify) {
   EXPECT_EQ(session.records_opened(), 0u);
 }
 
-TEST(Tls12Session, ReadsOnlyTheAeadSuites) {
+TEST(Tls12Session, ReadsTheAeadAndAesCbcSuitesOfEachVersion) {
+  using S = Tls12Session::Start;
   Tls12Session session;
-  EXPECT_EQ(session.start(0xC02F, kMaster, kClientRandom, kServerRandom), Tls12Session::Start::kStarted);
-  EXPECT_EQ(session.start(0xC030, kMaster, kClientRandom, kServerRandom), Tls12Session::Start::kStarted);
-  EXPECT_EQ(session.start(0xCCA8, kMaster, kClientRandom, kServerRandom), Tls12Session::Start::kStarted);
-  EXPECT_EQ(session.start(0x002F, kMaster, kClientRandom, kServerRandom), Tls12Session::Start::kUnsupportedSuite);  // CBC
-  EXPECT_EQ(session.start(0xC02F, std::vector<std::uint8_t>(47), kClientRandom, kServerRandom),
-            Tls12Session::Start::kFailed);
+  const auto start = [&](std::uint16_t version, std::uint16_t suite) {
+    return session.start(version, suite, false, kMaster, kClientRandom, kServerRandom);
+  };
+  EXPECT_EQ(start(0x0303, 0xC02F), S::kStarted);  // ECDHE-RSA-AES128-GCM-SHA256
+  EXPECT_EQ(start(0x0303, 0xC030), S::kStarted);  // ECDHE-RSA-AES256-GCM-SHA384
+  EXPECT_EQ(start(0x0303, 0xCCA8), S::kStarted);  // ECDHE-RSA-CHACHA20-POLY1305
+  EXPECT_EQ(start(0x0303, 0x002F), S::kStarted);  // AES128-SHA
+  EXPECT_EQ(start(0x0303, 0xC028), S::kStarted);  // ECDHE-RSA-AES256-SHA384
+  EXPECT_EQ(start(0x0301, 0x002F), S::kStarted);  // TLS 1.0
+  EXPECT_EQ(start(0x0302, 0xC014), S::kStarted);  // TLS 1.1
+  EXPECT_EQ(start(0x0303, 0x0005), S::kUnsupportedSuite);  // RC4-SHA
+  EXPECT_EQ(start(0x0301, 0xC02F), S::kUnsupportedSuite);  // GCM is TLS 1.2's
+  EXPECT_EQ(start(0x0302, 0x003C), S::kUnsupportedSuite);  // SHA-256 MACs too
+  EXPECT_EQ(session.start(0x0303, 0xC02F, false, std::vector<std::uint8_t>(47), kClientRandom, kServerRandom),
+            S::kFailed);
 }
 
 }  // namespace

@@ -35,12 +35,14 @@ constexpr std::size_t kHandshakeHeader = 4;
 constexpr std::uint8_t kHandshakeRecord = decrypt::content_type::kHandshake;
 constexpr std::uint8_t kClientHelloType = 1;
 constexpr std::uint8_t kServerHelloType = 2;
+constexpr std::uint16_t kTls10 = 0x0301;
 constexpr std::uint16_t kTls12 = 0x0303;
 constexpr std::uint16_t kTls13 = 0x0304;
 constexpr std::size_t kMaxRecord = (1 << 14) + 2048;  // RFC 8446 §5.2: TLSCiphertext at most
 // Plaintext the HTTP dissector may leave unread per direction: a head or a line at most.
 constexpr std::size_t kMaxPlainPending = 64 * 1024;
 constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0";
+constexpr std::size_t kSniffBytes = 18;  // an HTTP method and its space, at most
 
 // The dissector of what a decrypted connection carries, fed the plaintext of each direction as
 // the TCP stream feeds a flow's dissector.
@@ -194,8 +196,8 @@ class TlsDissector final : public flow::Dissector {
     server_handshake_ = {};
     if (!read) return stop(false, "bad_record");
     if (hello.retry) return stop(false, "hello_retry");  // a second ClientHello would follow: not read here
-    if (hello.version == kTls12) return start_tls12(hello);
-    if (hello.version != kTls13) return stop(false, "unsupported_version");  // SSL 3.0 to TLS 1.1
+    if (hello.version >= kTls10 && hello.version <= kTls12) return start_tls12(hello);
+    if (hello.version != kTls13) return stop(false, "unsupported_version");  // SSL 3.0
     auto session = std::make_unique<decrypt::Tls13Session>();
     switch (session->start(hello.cipher_suite, std::move(secrets_))) {  // the session's from here
       case decrypt::Tls13Session::Start::kStarted:
@@ -213,12 +215,13 @@ class TlsDissector final : public flow::Dissector {
     const auto& master = secrets_.get(decrypt::Secret::kMaster);
     if (master.empty()) return stop(false, "missing_secrets");
     auto session = std::make_unique<decrypt::Tls12Session>();
-    switch (session->start(hello.cipher_suite, master, hello_.random, hello.random)) {
+    switch (session->start(hello.version, hello.cipher_suite, hello.encrypt_then_mac, master, hello_.random,
+                           hello.random)) {
       case decrypt::Tls12Session::Start::kStarted:
         session_ = std::move(session);
         return true;
       case decrypt::Tls12Session::Start::kUnsupportedSuite:
-        return stop(false, "unsupported_suite");  // CBC suites are still to come
+        return stop(false, "unsupported_suite");  // RC4, 3DES, CCM, ...
       case decrypt::Tls12Session::Start::kFailed:
         return stop(false, "missing_secrets");
     }
@@ -226,21 +229,27 @@ class TlsDissector final : public flow::Dissector {
   }
 
   // Application data, to the dissector of what the connection carries: chosen by the client's
-  // first bytes (HTTP/1.x speaks first; what a server says before it is not read).
+  // first bytes (HTTP/1.x speaks first; what a server says before it is not read). Those may come
+  // a byte at a time: TLS 1.0's CBC senders put the first byte in a record of its own.
   void deliver(bool from_client, core::Bytes plain) {
     if (!inner_chosen_) {
       if (!from_client) return;
+      sniffed_.insert(sniffed_.end(), plain.begin(), plain.end());
+      const core::Bytes start(sniffed_);
+      if (!looks_like_request(start) && start.size() < kSniffBytes && could_begin_request(start)) return;
       inner_chosen_ = true;
-      const std::string_view text(reinterpret_cast<const char*>(plain.data()), plain.size());
+      const std::string_view text(reinterpret_cast<const char*>(start.data()), start.size());
       // HTTP/2's preface begins like a request line, with the method PRI.
-      if (http_.counters == nullptr || !looks_like_request(plain) || text.starts_with(kHttp2Preface))
-        return;
-      inner_ = std::make_unique<Inner>(make_http_dissector(http_, true));
+      if (http_.counters != nullptr && looks_like_request(start) && !text.starts_with(kHttp2Preface))
+        inner_ = std::make_unique<Inner>(make_http_dissector(http_, true));
+      plain = start;
     }
-    if (inner_ == nullptr) return;
-    flow::StreamFeed& feed = inner_->feeds[from_client ? 0 : 1];
-    feed.set_time(now_);
-    feed.on_data(plain);
+    if (inner_ != nullptr) {
+      flow::StreamFeed& feed = inner_->feeds[from_client ? 0 : 1];
+      feed.set_time(now_);
+      feed.on_data(plain);
+    }
+    if (!sniffed_.empty() && inner_chosen_) sniffed_ = {};
   }
 
   // Stops reading one direction (before a session: both), keeping the first reason; false.
@@ -302,6 +311,7 @@ class TlsDissector final : public flow::Dissector {
   HttpContext http_;
   core::Timestamp now_;  // of the bytes being read
   bool inner_chosen_ = false;
+  std::vector<std::uint8_t> sniffed_;  // the client's first plaintext, until it tells what it is
   std::unique_ptr<Inner> inner_;  // null: not dissected (not HTTP/1.x, or not chosen yet)
 };
 

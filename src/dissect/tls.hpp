@@ -20,7 +20,7 @@ enum class TlsCounter {
   kClientHellos,  // ClientHellos read
   kMalformed,     // handshakes that began as TLS but could not be read
   kTooLarge,      // ClientHellos longer than kMaxClientHello: counted, not read
-  kDecryptedFlows,     // TLS 1.3 flows whose every record read decrypted with logged keys
+  kDecryptedFlows,     // TLS flows whose every record read decrypted with logged keys
   kRecordsDecrypted,   // records opened and verified
   kRecordsFailed,      // records whose tag did not verify (or out of place): the direction stops
   kApplicationBytes,   // application data decrypted

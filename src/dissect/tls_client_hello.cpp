@@ -293,6 +293,8 @@ bool parse_server_hello(core::Bytes body, ServerHello& out) {
     if (type == 43) {  // supported_versions: the one chosen
       const std::uint16_t chosen = data.u16be();
       if (data.ok()) out.version = chosen;
+    } else if (type == 22) {
+      out.encrypt_then_mac = true;
     }
   }
   return exts.ok() && r.ok();

@@ -42,6 +42,7 @@ struct ServerHello {
   std::uint16_t version = 0;  // supported_versions' choice, else the legacy version
   std::array<std::uint8_t, 32> random{};
   bool retry = false;         // a HelloRetryRequest (its random is a fixed value)
+  bool encrypt_then_mac = false;  // the server agreed to it (RFC 7366): CBC suites MAC the ciphertext
 };
 // Reads a ServerHello's body (after its 4-byte header); false when it cannot be read.
 bool parse_server_hello(core::Bytes body, ServerHello& out);

@@ -7,7 +7,8 @@ had must be counted as unused. Run over the project's own sample (with its key l
 as a DSB, and altered so that no random matches) and, when ../shared/corpora exists, over every
 capture its CATALOG.md lists with keys. With the same keys, the application data tattle decrypts
 from TLS over TCP must add up to what tshark's `follow,tls,raw` shows for the TCP streams whose
-ServerHello chose what tattle decrypts (TLS 1.3; TLS 1.2 with an AEAD suite), and those streams
+ServerHello chose what tattle decrypts (TLS 1.3; TLS 1.0 to 1.2 with AES-GCM, ChaCha20-Poly1305 or
+AES-CBC with HMAC), and those streams
 must be the flows it says it decrypted. Every HTTP/1.x request tshark reads with the keys (method,
 Host, target), in clear text and decrypted, must be one of tattle's messages, and the reverse.
 
@@ -38,12 +39,18 @@ def tattle_keylog(tattle, capture, keylog=None):
     return tattle_report(tattle, capture, keylog)["stats"]["keylog"]
 
 
-# TLS 1.2's AEAD suites (IANA's registry): AES-GCM with SHA-256 and SHA-384, ChaCha20-Poly1305.
-TLS12_AEAD = {0x009C, 0x009E, 0xC02B, 0xC02F, 0x009D, 0x009F, 0xC02C, 0xC030, 0xCCA8, 0xCCA9, 0xCCAA}
+# TLS 1.2's AEAD suites (IANA's registry): AES-GCM with SHA-256 and SHA-384, ChaCha20-Poly1305;
+# its AES-CBC suites with HMAC-SHA256 and -SHA384; and the AES-CBC suites with HMAC-SHA1, which
+# TLS 1.0 and 1.1 have too.
+TLS12_ONLY = {0x009C, 0x009E, 0xC02B, 0xC02F, 0x009D, 0x009F, 0xC02C, 0xC030, 0xCCA8, 0xCCA9, 0xCCAA,
+              0x003C, 0x0040, 0x0067, 0xC023, 0xC025, 0xC027, 0xC029, 0x003D, 0x006A, 0x006B,
+              0xC024, 0xC026, 0xC028, 0xC02A}
+CBC_SHA1 = {0x002F, 0x0032, 0x0033, 0xC004, 0xC009, 0xC00E, 0xC013,
+            0x0035, 0x0038, 0x0039, 0xC005, 0xC00A, 0xC00F, 0xC014}
 
 
 def tshark_decryptable(capture, keylog):
-    """(TCP streams whose ServerHello chose TLS 1.3, or TLS 1.2 with an AEAD suite; the
+    """(TCP streams whose ServerHello chose TLS 1.3, or an older version with a suite read here; the
     application bytes tshark decrypts in them)."""
     out = subprocess.run(["tshark", "-r", capture, "-Y", "tls.handshake.type == 2 && tcp", "-T", "fields",
                           "-e", "tcp.stream", "-e", "tls.handshake.extensions.supported_version",
@@ -55,16 +62,22 @@ def tshark_decryptable(capture, keylog):
         if not stream or not suite:
             continue
         tls13 = "0x0304" in chosen
-        tls12 = not chosen and version.split(",")[0] == "0x0303" and int(suite.split(",")[0], 16) in TLS12_AEAD
-        if tls13 or tls12:
+        version, suite = version.split(",")[0], int(suite.split(",")[0], 16)
+        older = not chosen and ((version == "0x0303" and suite in TLS12_ONLY) or
+                                (version in ("0x0301", "0x0302", "0x0303") and suite in CBC_SHA1))
+        if tls13 or older:
             streams.add(int(stream.split(",")[0]))
     total = 0
     options = ["-o", f"tls.keylog_file:{keylog}"] if keylog else []
+    decrypted = set()  # the streams tshark had keys for: it shows their application data
     for s in streams:
         follow = subprocess.run(["tshark", "-r", capture, *options, "-q", "-z", f"follow,tls,raw,{s}"],
                                 capture_output=True, text=True).stdout
-        total += sum(len(line.strip()) // 2 for line in follow.splitlines() if re.fullmatch(r"\s*[0-9a-f]+", line))
-    return streams, total
+        n = sum(len(line.strip()) // 2 for line in follow.splitlines() if re.fullmatch(r"\s*[0-9a-f]+", line))
+        if n > 0:
+            decrypted.add(s)
+        total += n
+    return decrypted, total
 
 
 def tshark_http1_requests(capture, keys, ports):
@@ -103,13 +116,14 @@ def check_http(name, report, capture, keys, problems):
 
 
 def check_decryption(name, tattle, capture, keylog, problems):
-    """Checks the application bytes and the HTTP/1.x requests; the number of requests tattle has."""
+    """Checks the application bytes and the HTTP/1.x requests; the number of requests tattle has.
+    tshark is given the same secrets as tattle: a key log's RSA lines (a pre-master secret by the
+    start of its encrypted form), which tattle does not read, are left out."""
     report = tattle_report(tattle, capture, keylog)
     with tempfile.TemporaryDirectory() as d:
-        keys = keylog
-        if keylog is None:  # tshark reads keys from a file: the DSB's text, written out
-            keys = os.path.join(d, "keys.txt")
-            open(keys, "w").write(dsb_text(capture))
+        keys = os.path.join(d, "keys.txt")  # tshark reads keys from a file: the DSB's text written out
+        text = dsb_text(capture) if keylog is None else open(keylog, errors="replace").read()
+        open(keys, "w").write("\n".join(line for line in text.splitlines() if not line.startswith("RSA ")))
         streams, tshark_bytes = tshark_decryptable(capture, keys)
         requests = check_http(name, report, capture, keys, problems)
     tls = report["stats"]["tls"]
