@@ -4,8 +4,8 @@
 #include <deque>
 #include <string>
 
-#include "dissect/content_coding.hpp"
 #include "dissect/http1_head.hpp"
+#include "dissect/http_shared.hpp"
 #include "flow/flow_record.hpp"
 
 namespace tattle::dissect {
@@ -24,6 +24,9 @@ std::string_view counter_name(HttpCounter c) {
     case HttpCounter::kBodiesCut: return "bodies_cut";
     case HttpCounter::kUpgraded: return "upgraded";
     case HttpCounter::kTooManyPending: return "too_many_pending";
+    case HttpCounter::kH2Connections: return "h2_connections";
+    case HttpCounter::kH2Errors: return "h2_errors";
+    case HttpCounter::kH2StreamsDropped: return "h2_streams_dropped";
     case HttpCounter::kCount: break;
   }
   return "?";
@@ -35,27 +38,14 @@ namespace {
 // this is not one.
 constexpr std::size_t kMaxChunkLine = 1024;
 
-// "example.com" from "example.com:8080", "[2001:db8::1]" from "[2001:db8::1]:8080".
-std::string_view host_name(std::string_view host) {
-  if (!host.empty() && host.front() == '[') {
-    const std::size_t close = host.find(']');
-    return close == std::string_view::npos ? host : host.substr(0, close + 1);
-  }
-  return host.substr(0, host.find(':'));
-}
-
 std::string_view text_of(core::Bytes b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 
 // A message being read or waiting for its other half: its head's bytes (which `head` points
 // into; never moved once read) and its body as far as it came.
 struct Message {
-  bool present = false;
   std::string text;
   Http1Head head;
-  core::Timestamp time;
-  BodyDecoder body{{}, kMaxBodyView};
-  std::uint64_t body_bytes = 0;
-  bool complete = false;
+  MessageBody body;
 };
 
 struct Exchange {
@@ -125,10 +115,7 @@ class HttpDissector final : public flow::Dissector {
     while (!pending_.empty()) emit_front();
   }
 
-  void annotate(flow::FlowRecord& r) override {
-    for (const auto& q : requests_) r.add_name(host_name(q.host()), flow::NameSource::kHttp);
-    r.http_requests = std::move(requests_);
-  }
+  void annotate(flow::FlowRecord& r) override { requests_.annotate(r); }
 
  private:
   struct Side {
@@ -205,12 +192,9 @@ class HttpDissector final : public flow::Dissector {
       --exchanges_;
       return not_http(side);
     }
-    start(m, ts);
+    m.body.start(ts, m.head.content_encoding);
     ++counter(HttpCounter::kRequests);
-    if (requests_.size() < flow::kMaxFlowRequests)
-      requests_.emplace_back(m.head.method, m.head.host, m.head.target, m.head.user_agent);
-    else
-      ++counter(HttpCounter::kDropped);
+    requests_.add(m.head.method, m.head.host, m.head.target, m.head.user_agent, *context_.counters);
     side.message = &m;
     if (m.head.method == "CONNECT") {
       // What follows is a tunnel, not HTTP (RFC 9110 §9.3.6); its response still comes.
@@ -242,10 +226,10 @@ class HttpDissector final : public flow::Dissector {
     Message& m = e.response;
     m.text.assign(text_of(rest.first(size)));
     parse_response_head(m.text, m.head);
-    start(m, ts);
+    m.body.start(ts, m.head.content_encoding);
     ++counter(HttpCounter::kResponses);
     side.message = &m;
-    const std::string_view method = e.request.present ? e.request.head.method : std::string_view{};
+    const std::string_view method = e.request.body.present ? e.request.head.method : std::string_view{};
     const bool tunnel = m.head.status == 101 || (method == "CONNECT" && m.head.status < 300);
     if (tunnel) {
       ++counter(HttpCounter::kUpgraded);
@@ -264,12 +248,6 @@ class HttpDissector final : public flow::Dissector {
     return size;
   }
 
-  void start(Message& m, core::Timestamp ts) {
-    m.present = true;
-    m.time = ts;
-    m.body = BodyDecoder(m.head.content_encoding, kMaxBodyView);
-  }
-
   void begin_length(Side& side, std::uint64_t length) {
     side.state = State::kBody;
     side.left = length;
@@ -277,8 +255,7 @@ class HttpDissector final : public flow::Dissector {
 
   std::size_t take_body(Side& side, core::Bytes rest) {
     const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(side.left, rest.size()));
-    side.message->body.feed(rest.first(n));
-    side.message->body_bytes += n;
+    side.message->body.add(rest.first(n));
     side.left -= n;
     return n;
   }
@@ -321,16 +298,13 @@ class HttpDissector final : public flow::Dissector {
     emit_ready();
   }
 
-  void finish_message(Message& m) {
-    m.complete = true;
-    m.body.finish();
-  }
+  static void finish_message(Message& m) { m.body.end(); }
 
   // The message being read ends here, short of what its framing said.
   void cut(Side& side) {
     if (side.message == nullptr) return;
     ++counter(HttpCounter::kCutShort);
-    side.message->body.finish();
+    side.message->body.cut();
     side.message = nullptr;
   }
 
@@ -350,8 +324,8 @@ class HttpDissector final : public flow::Dissector {
   void emit_ready() {
     while (answered_ > 0) {
       const Exchange& e = pending_.front();
-      const bool request_done = !e.request.present || e.request.complete;
-      const bool response_done = e.response.complete;
+      const bool request_done = !e.request.body.present || e.request.body.complete;
+      const bool response_done = e.response.body.complete;
       if (!request_done || !response_done) return;
       emit_front();
     }
@@ -359,7 +333,7 @@ class HttpDissector final : public flow::Dissector {
 
   void emit_front() {
     Exchange& e = pending_.front();
-    if (!e.response.present) ++counter(HttpCounter::kUnanswered);
+    if (!e.response.body.present) ++counter(HttpCounter::kUnanswered);
     if (context_.sink != nullptr) {
       HttpExchange x;
       x.flow_id = context_.flow_id;
@@ -367,8 +341,8 @@ class HttpDissector final : public flow::Dissector {
       x.server = context_.server;
       x.stream_id = e.number;
       x.decrypted = decrypted_;
-      x.has_request = e.request.present;
-      x.has_response = e.response.present;
+      x.has_request = e.request.body.present;
+      x.has_response = e.response.body.present;
       if (x.has_request) {
         x.method = e.request.head.method;
         x.authority = e.request.head.host;
@@ -391,17 +365,10 @@ class HttpDissector final : public flow::Dissector {
   }
 
   void view(const Message& m, HttpMessage& out) {
-    out.time = m.time;
     out.headers = {m.head.headers.data(), m.head.headers.size()};
-    out.body_bytes = m.body_bytes;
     out.content_type = m.head.content_type;
     out.content_encoding = m.head.content_encoding;
-    out.body = m.body.out();
-    out.body_whole = m.body.whole();
-    out.body_error = m.body.error();
-    out.complete = m.complete;
-    if (!m.body.error().empty()) ++counter(HttpCounter::kBodyErrors);
-    else if (!m.body.whole()) ++counter(HttpCounter::kBodiesCut);
+    m.body.view(out, *context_.counters);
   }
 
   HttpContext context_;
@@ -410,7 +377,7 @@ class HttpDissector final : public flow::Dissector {
   std::deque<Exchange> pending_;  // requests in order; the first `answered_` have their responses begun
   std::size_t answered_ = 0;
   std::uint64_t exchanges_ = 0;
-  std::vector<flow::FlowRecord::HttpRequest> requests_;
+  FlowRequests requests_;
 };
 
 }  // namespace

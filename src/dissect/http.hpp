@@ -27,6 +27,9 @@ enum class HttpCounter {
   kBodiesCut,       // bodies longer than kMaxBodyView decoded: the rest counted, not kept
   kUpgraded,        // connections that left HTTP/1.x (101 Switching Protocols, CONNECT)
   kTooManyPending,  // connections with more unanswered requests than kMaxPending: reading stopped
+  kH2Connections,   // HTTP/2 connections read
+  kH2Errors,        // HTTP/2 connections whose frames or header blocks could not be read: reading stopped
+  kH2StreamsDropped,  // HTTP/2 streams beyond kMaxHttp2Streams at once: not read
   kCount,
 };
 std::string_view counter_name(HttpCounter c);

@@ -2,6 +2,7 @@
 
 #include "decode/packet.hpp"
 #include "dissect/http1_head.hpp"
+#include "dissect/http2.hpp"
 
 namespace tattle::dissect {
 
@@ -41,7 +42,9 @@ class TcpSniffer final : public flow::Dissector {
       child_ = make_tls_dissector(counters_.tls, keylog_, http_);
     } else if (looks_like_request(bytes)) {
       ++counters_.payload[TcpPayloadCounter::kHttp];
-      child_ = make_http_dissector(http_, false);
+      // HTTP/2 with prior knowledge (RFC 9113 §3.3) opens with a preface like a request line.
+      const bool h2 = std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()).starts_with("PRI ");
+      child_ = h2 ? make_http2_dissector(http_, false) : make_http_dissector(http_, false);
     } else if (bytes.size() < kSniffBytes && could_begin_request(bytes)) {
       return flow::Progress::need(kSniffBytes);
     } else {

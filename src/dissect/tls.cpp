@@ -8,6 +8,7 @@
 #include "decrypt/tls12_session.hpp"
 #include "decrypt/tls13_session.hpp"
 #include "dissect/http1_head.hpp"
+#include "dissect/http2.hpp"
 #include "dissect/tls_client_hello.hpp"
 #include "flow/flow_record.hpp"
 #include "flow/stream_feed.hpp"
@@ -39,9 +40,8 @@ constexpr std::uint16_t kTls10 = 0x0301;
 constexpr std::uint16_t kTls12 = 0x0303;
 constexpr std::uint16_t kTls13 = 0x0304;
 constexpr std::size_t kMaxRecord = (1 << 14) + 2048;  // RFC 8446 §5.2: TLSCiphertext at most
-// Plaintext the HTTP dissector may leave unread per direction: a head or a line at most.
-constexpr std::size_t kMaxPlainPending = 64 * 1024;
-constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0";
+// Plaintext the HTTP dissectors may leave unread per direction: a head, a line or a frame at most.
+constexpr std::size_t kMaxPlainPending = 256 * 1024;
 constexpr std::size_t kSniffBytes = 18;  // an HTTP method and its space, at most
 
 // The dissector of what a decrypted connection carries, fed the plaintext of each direction as
@@ -229,27 +229,45 @@ class TlsDissector final : public flow::Dissector {
   }
 
   // Application data, to the dissector of what the connection carries: chosen by the client's
-  // first bytes (HTTP/1.x speaks first; what a server says before it is not read). Those may come
-  // a byte at a time: TLS 1.0's CBC senders put the first byte in a record of its own.
+  // first bytes, which may come a byte at a time (TLS 1.0's CBC senders put the first byte in a
+  // record of its own). A server may speak before them (HTTP/2's SETTINGS, in TLS 1.3 before the
+  // client's Finished): what it says is held until the choice.
   void deliver(bool from_client, core::Bytes plain) {
     if (!inner_chosen_) {
-      if (!from_client) return;
-      sniffed_.insert(sniffed_.end(), plain.begin(), plain.end());
-      const core::Bytes start(sniffed_);
-      if (!looks_like_request(start) && start.size() < kSniffBytes && could_begin_request(start)) return;
+      std::vector<std::uint8_t>& held = held_[from_client ? 0 : 1];
+      if (held.size() + plain.size() > kMaxPlainPending) {  // a server that never waits: not HTTP
+        inner_chosen_ = true;
+        held_[0] = {};
+        held_[1] = {};
+        return;
+      }
+      held.insert(held.end(), plain.begin(), plain.end());
+      const core::Bytes start(held_[0]);
+      if (!from_client || (!looks_like_request(start) && start.size() < kSniffBytes && could_begin_request(start)))
+        return;
       inner_chosen_ = true;
       const std::string_view text(reinterpret_cast<const char*>(start.data()), start.size());
-      // HTTP/2's preface begins like a request line, with the method PRI.
-      if (http_.counters != nullptr && looks_like_request(start) && !text.starts_with(kHttp2Preface))
+      // HTTP/2's preface begins like a request line, with the method PRI (RFC 9113 §3.4).
+      if (http_.counters != nullptr && text.starts_with("PRI "))
+        inner_ = std::make_unique<Inner>(make_http2_dissector(http_, true));
+      else if (http_.counters != nullptr && looks_like_request(start))
         inner_ = std::make_unique<Inner>(make_http_dissector(http_, true));
-      plain = start;
+      if (inner_ != nullptr) {
+        feed(true, held_[0]);
+        feed(false, held_[1]);
+      }
+      held_[0] = {};
+      held_[1] = {};
+      return;
     }
-    if (inner_ != nullptr) {
-      flow::StreamFeed& feed = inner_->feeds[from_client ? 0 : 1];
-      feed.set_time(now_);
-      feed.on_data(plain);
-    }
-    if (!sniffed_.empty() && inner_chosen_) sniffed_ = {};
+    if (inner_ != nullptr) feed(from_client, plain);
+  }
+
+  void feed(bool from_client, core::Bytes plain) {
+    if (plain.empty()) return;
+    flow::StreamFeed& f = inner_->feeds[from_client ? 0 : 1];
+    f.set_time(now_);
+    f.on_data(plain);
   }
 
   // Stops reading one direction (before a session: both), keeping the first reason; false.
@@ -311,7 +329,7 @@ class TlsDissector final : public flow::Dissector {
   HttpContext http_;
   core::Timestamp now_;  // of the bytes being read
   bool inner_chosen_ = false;
-  std::vector<std::uint8_t> sniffed_;  // the client's first plaintext, until it tells what it is
+  std::vector<std::uint8_t> held_[2];  // each side's first plaintext, until the client's tells what it is
   std::unique_ptr<Inner> inner_;  // null: not dissected (not HTTP/1.x, or not chosen yet)
 };
 

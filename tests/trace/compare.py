@@ -205,8 +205,8 @@ def set_problems(what, ours, theirs):
 
 
 def field_set(text):
-    """The values of a `-T fields` output with one field (several per line, comma-separated)."""
-    return {v for line in text.splitlines() for v in line.split(",") if v}
+    """The values of a `-T fields` output, all fields together (several per line, comma-separated)."""
+    return {v for line in text.splitlines() for field in line.split("\t") for v in field.split(",") if v}
 
 
 def dns_names(layer, names, addrs):
@@ -269,21 +269,28 @@ def compare_sni(path, report):
 
 
 def compare_http_hosts(path, report):
-    """Every Host of an HTTP/1.x request in clear must be tshark's, and the reverse. tshark
-    dissects HTTP on its list of HTTP ports only, so it is told to read as HTTP the server ports
-    where tattle found requests (tattle recognises a request line on any port)."""
-    ours, ports = set(), set()
+    """Every Host (HTTP/1.x) or :authority (HTTP/2) of a request in clear must be tshark's, and
+    the reverse. tshark dissects HTTP on its list of HTTP ports only, so it is told to read as HTTP
+    (or HTTP/2) the server ports where tattle found such requests (tattle recognises a request
+    line, or HTTP/2's preface, on any port)."""
+    ours = set()
     for f in report["flows"]:
         if f.get("decrypted"):  # HTTP inside TLS: keylog_test.py compares it
             continue
         for q in f.get("http_requests", []):
             if q.get("host"):
                 ours.add(q["host"])
-            ports.add(split_endpoint(f["server"])[1])
+    servers = {f["id"]: f["server"] for f in report["flows"]}
+    ports = {"HTTP/1": set(), "HTTP/2": set()}
+    for m in report.get("messages", []):
+        if not m["decrypted"] and m["flow"] in servers:
+            ports[m["version"][:6]].add(split_endpoint(servers[m["flow"]])[1])
     # Over TCP, in clear: not SSDP's HTTP over UDP, nor HTTP that tshark decrypted with keys.
-    args = ["-Y", "tcp && http.request && !tls", "-T", "fields", "-e", "http.host"]
-    for port in sorted(ports):
-        args += ["-d", f"tcp.port=={port},http"]
+    args = ["-Y", "tcp && (http.request || http2.headers.authority) && !tls", "-T", "fields", "-e", "http.host",
+            "-e", "http2.headers.authority"]
+    for version, protocol in (("HTTP/1", "http"), ("HTTP/2", "http2")):
+        for port in sorted(ports[version]):
+            args += ["-d", f"tcp.port=={port},{protocol}"]
     return set_problems("HTTP host", ours, field_set(tshark(path, *args)))
 
 

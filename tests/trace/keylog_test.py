@@ -9,8 +9,9 @@ capture its CATALOG.md lists with keys. With the same keys, the application data
 from TLS over TCP must add up to what tshark's `follow,tls,raw` shows for the TCP streams whose
 ServerHello chose what tattle decrypts (TLS 1.3; TLS 1.0 to 1.2 with AES-GCM, ChaCha20-Poly1305 or
 AES-CBC with HMAC), and those streams
-must be the flows it says it decrypted. Every HTTP/1.x request tshark reads with the keys (method,
-Host, target), in clear text and decrypted, must be one of tattle's messages, and the reverse.
+must be the flows it says it decrypted. Every HTTP/1.x and HTTP/2 request tshark reads with the
+keys (method, authority, target), in clear text and decrypted, must be one of tattle's messages,
+and the reverse.
 
 Usage: keylog_test.py --tattle BIN --traces DIR [--corpus DIR]
 """
@@ -80,34 +81,46 @@ def tshark_decryptable(capture, keylog):
     return decrypted, total
 
 
-def tshark_http1_requests(capture, keys, ports):
-    """Every HTTP/1.x request tshark reads with the keys, in clear and decrypted: (method, Host,
-    target) with how often. tshark looks for HTTP in clear text on its own list of ports only, so
-    it is told of the server ports where tattle found HTTP in clear (tattle reads a request line on
-    any port)."""
-    args = ["tshark", "-r", capture, "-o", f"tls.keylog_file:{keys}", "-Y", "http.request", "-T", "fields",
-            "-e", "http.request.method", "-e", "http.host", "-e", "http.request.uri", "-e", "http.request.version"]
-    for port in sorted(ports):
-        args += ["-d", f"tcp.port=={port},http"]
-    out = subprocess.run(args, capture_output=True, text=True)
+AGGREGATOR = "\x1e"  # between the values of a field that occurs several times in a frame
+
+
+def tshark_requests(capture, keys, ports):
+    """Every HTTP/1.x and HTTP/2 request tshark reads with the keys, in clear and decrypted:
+    (version, method, authority, target) with how often. tshark looks for HTTP in clear text on
+    its own list of ports only, so it is told of the server ports where tattle found HTTP in clear
+    (tattle reads a request line on any port)."""
+    def fields(filter_, *names):
+        args = ["tshark", "-r", capture, "-o", f"tls.keylog_file:{keys}", "-Y", filter_, "-T", "fields",
+                "-E", f"aggregator={AGGREGATOR}"]
+        for port in sorted(ports):
+            args += ["-d", f"tcp.port=={port},http"]
+        for n in names:
+            args += ["-e", n]
+        out = subprocess.run(args, capture_output=True, text=True)
+        for line in out.stdout.splitlines():
+            yield zip(*(f.split(AGGREGATOR) for f in (line.split("\t") + [""] * len(names))[:len(names)]))
+
     found = collections.Counter()
-    for line in out.stdout.splitlines():
-        method, host, uri, version = (line.split("\t") + ["", "", "", ""])[:4]
-        # Several requests in one segment come as comma-joined lists.
-        for q in zip(method.split(","), host.split(","), uri.split(","), version.split(",")):
-            if q[3].startswith("HTTP/1."):
-                found[q[:3]] += 1
+    for frame in fields("http.request", "http.request.version", "http.request.method", "http.host",
+                        "http.request.uri"):
+        for version, method, host, uri in frame:
+            if version.startswith("HTTP/1."):
+                found[("HTTP/1", method, host, uri)] += 1
+    for frame in fields("http2.headers.method", "http2.headers.method", "http2.headers.authority",
+                        "http2.headers.path"):
+        for method, authority, path in frame:
+            found[("HTTP/2", method, authority, path)] += 1
     return found
 
 
 def check_http(name, report, capture, keys, problems):
-    """tattle's HTTP/1.x requests against tshark's: the same method, Host and target, as often."""
+    """tattle's HTTP requests against tshark's: the same method, authority and target, as often."""
     servers = {f["id"]: f["server"] for f in report["flows"]}
     ports = {int(servers[m["flow"]].rsplit(":", 1)[1]) for m in report["messages"]
              if not m["decrypted"] and m["flow"] in servers}
-    ours = collections.Counter((m["method"], m["authority"], m["path"]) for m in report["messages"]
-                               if "method" in m and m["version"].startswith("HTTP/1."))
-    theirs = tshark_http1_requests(capture, keys, ports)
+    ours = collections.Counter((m["version"][:6], m["method"], m["authority"], m["path"])
+                               for m in report["messages"] if "method" in m)
+    theirs = tshark_requests(capture, keys, ports)
     for q in sorted((ours - theirs).keys()):
         problems.append(f"{name}: HTTP request {q}: tattle has it {ours[q]} times, tshark {theirs[q]}")
     for q in sorted((theirs - ours).keys()):

@@ -1,0 +1,83 @@
+// What the HTTP dissectors (HTTP/1.x and HTTP/2) share: a message's body, decoded into its bounded
+// view as it arrives, with the fields of the view the sinks get; and the flow's first requests,
+// which name it.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include <utility>
+#include <vector>
+
+#include "core/counter.hpp"
+#include "dissect/content_coding.hpp"
+#include "dissect/http.hpp"
+#include "dissect/http_message.hpp"
+#include "flow/flow_record.hpp"
+
+namespace tattle::dissect {
+
+struct MessageBody {
+  BodyDecoder decoder{{}, kMaxBodyView};
+  std::uint64_t bytes = 0;  // as carried
+  core::Timestamp time;
+  bool present = false;
+  bool complete = false;
+
+  // The message's head has been read at `ts`; its body is coded as `content_encoding` says.
+  void start(core::Timestamp ts, std::string_view content_encoding) {
+    present = true;
+    time = ts;
+    decoder = BodyDecoder(content_encoding, kMaxBodyView);
+  }
+  void add(core::Bytes b) {
+    decoder.feed(b);
+    bytes += b.size();
+  }
+  // The message ended as its framing said.
+  void end() {
+    complete = true;
+    decoder.finish();
+  }
+  // Cut short: what came is all there is.
+  void cut() { decoder.finish(); }
+
+  // `out`'s time and body fields; bodies that could not be decoded, or not whole, are counted.
+  void view(HttpMessage& out, core::Counters<HttpCounter>& counters) const {
+    out.time = time;
+    out.body_bytes = bytes;
+    out.body = decoder.out();
+    out.body_whole = decoder.whole();
+    out.body_error = decoder.error();
+    out.complete = complete;
+    if (!decoder.error().empty()) ++counters[HttpCounter::kBodyErrors];
+    else if (!decoder.whole()) ++counters[HttpCounter::kBodiesCut];
+  }
+};
+
+// The first kMaxFlowRequests requests of a flow, for its record; their Hosts name it.
+class FlowRequests {
+ public:
+  void add(std::string_view method, std::string_view host, std::string_view target, std::string_view user_agent,
+           core::Counters<HttpCounter>& counters) {
+    if (requests_.size() < flow::kMaxFlowRequests) requests_.emplace_back(method, host, target, user_agent);
+    else ++counters[HttpCounter::kDropped];
+  }
+  void annotate(flow::FlowRecord& r) {
+    for (const auto& q : requests_) r.add_name(host_name(q.host()), flow::NameSource::kHttp);
+    r.http_requests = std::move(requests_);
+  }
+
+ private:
+  // "example.com" from "example.com:8080", "[2001:db8::1]" from "[2001:db8::1]:8080".
+  static std::string_view host_name(std::string_view host) {
+    if (!host.empty() && host.front() == '[') {
+      const std::size_t close = host.find(']');
+      return close == std::string_view::npos ? host : host.substr(0, close + 1);
+    }
+    return host.substr(0, host.find(':'));
+  }
+  std::vector<flow::FlowRecord::HttpRequest> requests_;
+};
+
+}  // namespace tattle::dissect
