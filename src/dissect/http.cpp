@@ -4,7 +4,9 @@
 #include <deque>
 #include <string>
 
+#include "core/ascii.hpp"
 #include "dissect/http1_head.hpp"
+#include "dissect/http2.hpp"
 #include "dissect/http_shared.hpp"
 #include "flow/flow_record.hpp"
 
@@ -70,6 +72,7 @@ class HttpDissector final : public flow::Dissector {
   HttpDissector(const HttpContext& context, bool decrypted) : context_(context), decrypted_(decrypted) {}
 
   flow::Progress on_stream(flow::Direction dir, core::Timestamp ts, core::Bytes bytes) override {
+    if (h2_ != nullptr) return h2_->on_stream(dir, ts, bytes);
     const bool from_client = dir == flow::Direction::kFromClient;
     Side& side = sides_[from_client ? 0 : 1];
     std::size_t used = 0;
@@ -85,12 +88,18 @@ class HttpDissector final : public flow::Dissector {
         return used > 0 ? flow::Progress::done(used) : flow::Progress::need(0);
       }
       used += n;
+      if (h2_ != nullptr) {  // what follows the 101 is HTTP/2's
+        const flow::Progress p = h2_->on_stream(dir, ts, bytes.subspan(used));
+        if (p.kind == flow::Progress::Kind::kConsumed) return flow::Progress::done(used + p.consumed);
+        return p.kind == flow::Progress::Kind::kNeedMore ? flow::Progress::done(used) : p;
+      }
     }
     return side.state == State::kStopped ? flow::Progress::finished() : flow::Progress::done(bytes.size());
   }
 
   // A message cannot be found again after a hole in its direction.
-  flow::Progress on_gap(flow::Direction dir, std::uint64_t) override {
+  flow::Progress on_gap(flow::Direction dir, std::uint64_t missing) override {
+    if (h2_ != nullptr) return h2_->on_gap(dir, missing);
     Side& side = sides_[dir == flow::Direction::kFromClient ? 0 : 1];
     if (side.state != State::kHead) cut(side);
     stop(side);
@@ -113,9 +122,13 @@ class HttpDissector final : public flow::Dissector {
       side.state = State::kStopped;
     }
     while (!pending_.empty()) emit_front();
+    if (h2_ != nullptr) h2_->on_close();
   }
 
-  void annotate(flow::FlowRecord& r) override { requests_.annotate(r); }
+  void annotate(flow::FlowRecord& r) override {
+    requests_.annotate(r);
+    if (h2_ != nullptr) h2_->annotate(r);
+  }
 
  private:
   struct Side {
@@ -238,6 +251,9 @@ class HttpDissector final : public flow::Dissector {
       stop(sides_[0]);
       stop(sides_[1]);
       emit_ready();
+      // An upgrade to HTTP/2 in clear text (RFC 7540 §3.2): the client's preface comes next, and
+      // the response to the upgraded request on stream 1.
+      if (m.head.status == 101 && upgrades_to_h2(m.head)) h2_ = make_http2_dissector(context_, decrypted_);
       return size;
     }
     // RFC 9112 §6.3: no body after HEAD, 204 and 304; otherwise chunks, a length, or the close.
@@ -246,6 +262,12 @@ class HttpDissector final : public flow::Dissector {
     else if (m.head.has_length) m.head.content_length > 0 ? begin_length(side, m.head.content_length) : end_body(side);
     else side.state = State::kToClose;
     return size;
+  }
+
+  static bool upgrades_to_h2(const Http1Head& head) {
+    for (const auto& h : head.headers)
+      if (core::equals_lower(h.name, "upgrade") && core::equals_lower(h.value, "h2c")) return true;
+    return false;
   }
 
   void begin_length(Side& side, std::uint64_t length) {
@@ -378,6 +400,7 @@ class HttpDissector final : public flow::Dissector {
   std::size_t answered_ = 0;
   std::uint64_t exchanges_ = 0;
   FlowRequests requests_;
+  std::unique_ptr<flow::Dissector> h2_;  // after an upgrade to HTTP/2: everything goes to it
 };
 
 }  // namespace

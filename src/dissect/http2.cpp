@@ -57,7 +57,8 @@ struct Part {
 
 struct Stream {
   Part request, response;
-  bool reset = false;  // RST_STREAM seen: the first to go when room is needed
+  bool reset = false;   // RST_STREAM seen: the first to go when room is needed
+  bool pushed = false;  // opened by the server's PUSH_PROMISE
 };
 
 class Http2Dissector final : public flow::Dissector {
@@ -310,6 +311,7 @@ class Http2Dissector final : public flow::Dissector {
     Stream* s = open(id);
     if (s == nullptr) return;
     Part& p = request ? s->request : s->response;
+    if (side.block_push) s->pushed = true;
     if (p.body.present) {  // trailers: the fields end the message, and are not kept
       if (side.block_end_stream) end_part(id, from_client);
       return;
@@ -376,6 +378,7 @@ class Http2Dissector final : public flow::Dissector {
     x.stream_id = id;
     x.version = "HTTP/2";
     x.decrypted = decrypted_;
+    x.pushed = s.pushed;
     x.has_request = s.request.body.present;
     x.has_response = s.response.body.present;
     x.method = s.request.method;

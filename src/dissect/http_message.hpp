@@ -45,6 +45,7 @@ struct HttpExchange {
   std::uint64_t stream_id = 0;
   std::string_view version;  // of the request ("HTTP/1.1"), else of the response
   bool decrypted = false;    // carried inside TLS, and read with the key log's secrets
+  bool pushed = false;       // HTTP/2: the server pushed it, its request being the server's promise
   // The request: absent when the response's request was not seen (a capture begun mid-way).
   bool has_request = false;
   std::string_view method;

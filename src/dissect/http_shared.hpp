@@ -63,9 +63,13 @@ class FlowRequests {
     if (requests_.size() < flow::kMaxFlowRequests) requests_.emplace_back(method, host, target, user_agent);
     else ++counters[HttpCounter::kDropped];
   }
+  // Adds them to the record's (a connection upgraded to HTTP/2 has had HTTP/1.1 requests too).
   void annotate(flow::FlowRecord& r) {
-    for (const auto& q : requests_) r.add_name(host_name(q.host()), flow::NameSource::kHttp);
-    r.http_requests = std::move(requests_);
+    for (auto& q : requests_) {
+      r.add_name(host_name(q.host()), flow::NameSource::kHttp);
+      if (r.http_requests.size() < flow::kMaxFlowRequests) r.http_requests.push_back(std::move(q));
+    }
+    requests_.clear();
   }
 
  private:

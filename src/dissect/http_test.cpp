@@ -209,6 +209,35 @@ TEST_F(HttpDissectorTest, StopsAtAnUpgrade) {
   EXPECT_EQ(counters.http[HttpCounter::kUpgraded], 1u);
 }
 
+TEST_F(HttpDissectorTest, FollowsAnUpgradeToHttp2) {
+  auto d = choose();
+  feed(*d, kClient, "GET /a HTTP/1.1\r\nHost: g.example\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n", 1000);
+  // The 101, then in the same segment the server's SETTINGS and the response on stream 1
+  // (HEADERS: :status 200, indexed; END_STREAM).
+  const std::string h2 = std::string("\x00\x00\x00\x04\x00\x00\x00\x00\x00", 9) +
+                         std::string("\x00\x00\x01\x01\x05\x00\x00\x00\x01\x88", 10);
+  feed(*d, kServer, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n" + h2, 1000);
+  // The client's preface, then a request on stream 3 (:method GET, :path /, :scheme http,
+  // :authority g.example as a literal).
+  feed(*d, kClient,
+       "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + std::string("\x00\x00\x0e\x01\x05\x00\x00\x00\x03\x82\x84\x86\x01\x09g.example", 23),
+       1000);
+  d->on_close();
+  ASSERT_EQ(http.seen.size(), 3u);
+  EXPECT_EQ(http.seen[0].status, 101);
+  EXPECT_EQ(http.seen[0].version, "HTTP/1.1");
+  EXPECT_EQ(http.seen[1].version, "HTTP/2");
+  EXPECT_EQ(http.seen[1].stream, 1u);
+  EXPECT_FALSE(http.seen[1].has_request);  // it was the HTTP/1.1 request above
+  EXPECT_EQ(http.seen[1].status, 200);
+  EXPECT_EQ(http.seen[2].stream, 3u);
+  EXPECT_EQ(http.seen[2].authority, "g.example");
+  EXPECT_EQ(http.seen[2].target, "/");
+  flow::FlowRecord r;
+  d->annotate(r);
+  EXPECT_EQ(r.http_requests.size(), 2u);
+}
+
 TEST_F(HttpDissectorTest, StopsADirectionThatIsNotHttp) {
   auto d = choose();
   feed(*d, kClient, "GET / HTTP/1.1\r\nHost: f.example\r\n\r\n", 1000);

@@ -56,6 +56,7 @@ void write_message(JsonWriter& w, const dissect::HttpExchange& x, bool bodies, s
   w.member("stream", x.stream_id);
   w.member("version", x.version);
   w.member("decrypted", x.decrypted);
+  if (x.pushed) w.member("pushed", true);
   w.member("time", core::iso8601_text(x.has_request ? x.request.time : x.response.time).view());
   if (x.has_request) {
     w.member("method", x.method);
@@ -125,7 +126,7 @@ void MessageLog::on_http(const dissect::HttpExchange& x) {
         absolute || x.authority.empty()
             ? std::string(x.target)
             : fmt::format("{}://{}{}", x.decrypted ? "https" : "http", x.authority, x.target);
-    fmt::print(out_, "  → {} {}{}\n", x.method, url, size_text(x.request));
+    fmt::print(out_, "  → {} {}{}{}\n", x.method, url, size_text(x.request), x.pushed ? "  (pushed by the server)" : "");
     if (bodies_) print_part(out_, x.request, '>');
   } else {
     fmt::print(out_, "  → (request not seen)\n");

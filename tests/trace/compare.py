@@ -4,8 +4,9 @@
 For every capture, all run at test time: the packet count must equal `capinfos -c -M`; the
 TCP and UDP flow tables must agree with `tshark -q -z conv,tcp -z conv,udp` (endpoints, frames
 and bytes each way); and every DNS question name and A/AAAA answer, every TLS SNI over TCP, every
-SNI in a client's QUIC Initial packets and every HTTP/1.x Host in clear must be the set tshark's
-dissectors find. Where the corpus holds FoxIO's reference output, every TCP and QUIC flow's JA4
+SNI in a client's QUIC Initial packets must be the set tshark's dissectors find, and every
+HTTP/1.x and HTTP/2 request (method, authority, target, as often as sent; in clear text, or
+decrypted with a pcapng's DSB secrets) the list they find. Where the corpus holds FoxIO's reference output, every TCP and QUIC flow's JA4
 must match it; where it holds nDPI's (ndpiReader's .out files), every JA4 nDPI printed must match
 too, or differ only in one of the ways NDPI_JA4_KNOWN names and checks (nDPI's own departures
 from the JA4 specification). Conversations are compared per
@@ -25,6 +26,8 @@ import re
 import subprocess
 import sys
 import tempfile
+
+from http_requests import request_problems, tattle_requests, tshark_requests
 
 UNIT = r"(\d+) (bytes|kB|MB|GB|TB)"
 CONV_LINE = re.compile(
@@ -163,7 +166,7 @@ def compare(path, tattle):
     problems += compare_sni(path, report)
     problems += compare_ja4(path, report)
     problems += compare_ndpi_ja4(path, report)
-    problems += compare_http_hosts(path, report)
+    problems += compare_http_requests(path, report)
     ours, theirs = tattle_conversations(report), tshark_conversations(path)
     for key in sorted(set(ours) | set(theirs), key=str):
         proto, pair = key
@@ -268,30 +271,13 @@ def compare_sni(path, report):
     return problems
 
 
-def compare_http_hosts(path, report):
-    """Every Host (HTTP/1.x) or :authority (HTTP/2) of a request in clear must be tshark's, and
-    the reverse. tshark dissects HTTP on its list of HTTP ports only, so it is told to read as HTTP
-    (or HTTP/2) the server ports where tattle found such requests (tattle recognises a request
-    line, or HTTP/2's preface, on any port)."""
-    ours = set()
-    for f in report["flows"]:
-        if f.get("decrypted"):  # HTTP inside TLS: keylog_test.py compares it
-            continue
-        for q in f.get("http_requests", []):
-            if q.get("host"):
-                ours.add(q["host"])
-    servers = {f["id"]: f["server"] for f in report["flows"]}
-    ports = {"HTTP/1": set(), "HTTP/2": set()}
-    for m in report.get("messages", []):
-        if not m["decrypted"] and m["flow"] in servers:
-            ports[m["version"][:6]].add(split_endpoint(servers[m["flow"]])[1])
-    # Over TCP, in clear: not SSDP's HTTP over UDP, nor HTTP that tshark decrypted with keys.
-    args = ["-Y", "tcp && (http.request || http2.headers.authority) && !tls", "-T", "fields", "-e", "http.host",
-            "-e", "http2.headers.authority"]
-    for version, protocol in (("HTTP/1", "http"), ("HTTP/2", "http2")):
-        for port in sorted(ports[version]):
-            args += ["-d", f"tcp.port=={port},{protocol}"]
-    return set_problems("HTTP host", ours, field_set(tshark(path, *args)))
+def compare_http_requests(path, report):
+    """Every HTTP/1.x and HTTP/2 request's method, authority and target, as tshark reads them (in
+    clear text, and decrypted with the keys of a pcapng's DSBs, which both read), as often."""
+    ours, ports = tattle_requests(report)
+    theirs = tshark_requests(path, [], ports)
+    COMPARED[("HTTP request", "tcp")] += sum((ours | theirs).values())
+    return [p.split(": ", 1)[1] for p in request_problems(path, ours, theirs)]
 
 
 # Where tattle follows the JA4 specification's text and FoxIO's reference output does not.

@@ -16,7 +16,6 @@ and the reverse.
 Usage: keylog_test.py --tattle BIN --traces DIR [--corpus DIR]
 """
 import argparse
-import collections
 import json
 import os
 import re
@@ -24,6 +23,8 @@ import struct
 import subprocess
 import sys
 import tempfile
+
+from http_requests import request_problems, tattle_requests, tshark_requests
 
 
 def tattle_report(tattle, capture, keylog=None):
@@ -81,50 +82,11 @@ def tshark_decryptable(capture, keylog):
     return decrypted, total
 
 
-AGGREGATOR = "\x1e"  # between the values of a field that occurs several times in a frame
-
-
-def tshark_requests(capture, keys, ports):
-    """Every HTTP/1.x and HTTP/2 request tshark reads with the keys, in clear and decrypted:
-    (version, method, authority, target) with how often. tshark looks for HTTP in clear text on
-    its own list of ports only, so it is told of the server ports where tattle found HTTP in clear
-    (tattle reads a request line on any port)."""
-    def fields(filter_, *names):
-        args = ["tshark", "-r", capture, "-o", f"tls.keylog_file:{keys}", "-Y", filter_, "-T", "fields",
-                "-E", f"aggregator={AGGREGATOR}"]
-        for port in sorted(ports):
-            args += ["-d", f"tcp.port=={port},http"]
-        for n in names:
-            args += ["-e", n]
-        out = subprocess.run(args, capture_output=True, text=True)
-        for line in out.stdout.splitlines():
-            yield zip(*(f.split(AGGREGATOR) for f in (line.split("\t") + [""] * len(names))[:len(names)]))
-
-    found = collections.Counter()
-    for frame in fields("http.request", "http.request.version", "http.request.method", "http.host",
-                        "http.request.uri"):
-        for version, method, host, uri in frame:
-            if version.startswith("HTTP/1."):
-                found[("HTTP/1", method, host, uri)] += 1
-    for frame in fields("http2.headers.method", "http2.headers.method", "http2.headers.authority",
-                        "http2.headers.path"):
-        for method, authority, path in frame:
-            found[("HTTP/2", method, authority, path)] += 1
-    return found
-
-
 def check_http(name, report, capture, keys, problems):
-    """tattle's HTTP requests against tshark's: the same method, authority and target, as often."""
-    servers = {f["id"]: f["server"] for f in report["flows"]}
-    ports = {int(servers[m["flow"]].rsplit(":", 1)[1]) for m in report["messages"]
-             if not m["decrypted"] and m["flow"] in servers}
-    ours = collections.Counter((m["version"][:6], m["method"], m["authority"], m["path"])
-                               for m in report["messages"] if "method" in m)
-    theirs = tshark_requests(capture, keys, ports)
-    for q in sorted((ours - theirs).keys()):
-        problems.append(f"{name}: HTTP request {q}: tattle has it {ours[q]} times, tshark {theirs[q]}")
-    for q in sorted((theirs - ours).keys()):
-        problems.append(f"{name}: HTTP request {q}: tshark has it {theirs[q]} times, tattle {ours[q]}")
+    """tattle's HTTP requests against tshark's with the same keys: the same method, authority and
+    target, as often."""
+    ours, ports = tattle_requests(report)
+    problems += request_problems(name, ours, tshark_requests(capture, ["-o", f"tls.keylog_file:{keys}"], ports))
     return sum(ours.values())
 
 
