@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "app/progress.hpp"
+#include "capture/har.hpp"
 #include "capture/merge.hpp"
 #include "capture/packet_source.hpp"
 #include "capture/privacy_report.hpp"
@@ -26,6 +27,7 @@
 #include "decrypt/keylog.hpp"
 #include "detect/policy.hpp"
 #include "dissect/dns.hpp"
+#include "dissect/har.hpp"
 #include "dissect/quic.hpp"
 #include "dissect/tcp.hpp"
 #include "enrich/app_map.hpp"
@@ -227,13 +229,14 @@ bool inside(core::Bytes part, core::Bytes whole) {
 }
 
 // An App Privacy Report is JSON text; every capture format begins with binary magic.
-bool is_privacy_report(const std::string& path) {
+// Whether the file's first bytes pass `test` (a HAR document, an App Privacy Report).
+bool starts_like(const std::string& path, bool (*test)(std::string_view)) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) return false;
   char head[64];
   const std::size_t n = std::fread(head, 1, sizeof head, f);
   std::fclose(f);
-  return capture::looks_like_json_lines(std::string_view(head, n));
+  return test(std::string_view(head, n));
 }
 
 std::FILE* open_output(const std::string& path) {
@@ -330,9 +333,18 @@ int run_audit(const AuditOptions& options) {
   std::vector<std::size_t> report_index;       // opened[i] → stats.inputs index
   std::vector<std::uint32_t> opened_input;     // opened[i] → its diag input
   std::vector<std::pair<std::string, std::uint32_t>> privacy_reports;  // path, input index
+  std::vector<std::pair<std::string, std::uint32_t>> hars;             // path, input index
   for (const auto& path : options.inputs) {
     const std::uint32_t input = diag.add_input(path);
-    if (is_privacy_report(path)) {
+    if (starts_like(path, capture::looks_like_har)) {
+      hars.emplace_back(path, input);
+      report::InputReport in;
+      in.info.path = path;
+      in.info.format = "har";
+      stats.inputs.push_back(std::move(in));
+      continue;
+    }
+    if (starts_like(path, capture::looks_like_json_lines)) {
       privacy_reports.emplace_back(path, input);
       report::InputReport in;
       in.info.path = path;
@@ -530,6 +542,21 @@ int run_audit(const AuditOptions& options) {
     }
     stats.inputs[input].records = counts.network_activity;
   }
+  // HAR files: exchanges already decrypted, and the flows their entries name.
+  core::Counters<dissect::HttpCounter> har_counters;
+  for (const auto& [path, input] : hars) {
+    capture::HarCounts counts;
+    dissect::HarFlows flows(sinks, har_counters);
+    const auto st = capture::read_har(path, input, diag, [&](const capture::HarEntry& e) { flows.add(e); }, counts);
+    flows.finish(options.flows_only ? static_cast<flow::FlowSink&>(sinks) : namer);
+    if (!st.ok()) {
+      fmt::print(stderr, "tattle: {}\n", std::string(st.message()));
+      stats.inputs[input].error = std::string(st.message());
+      unreadable = true;
+    }
+    stats.inputs[input].records = counts.entries;
+  }
+  stats.http.merge(har_counters);
   for (auto& w : workers) {
     w->finish();
     stats.flows.merge(w->table().counters());

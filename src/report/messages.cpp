@@ -118,8 +118,16 @@ void MessageLog::on_http(const dissect::HttpExchange& x) {
   if (flow_ != 0 && x.flow_id != flow_) return;
   ++shown_;
   const core::Timestamp t = x.has_request ? x.request.time : x.response.time;
-  fmt::print(out_, "{}  flow {}  {} → {}  {}{}\n", clock_text(t), x.flow_id, core::to_string(x.client),
-             core::to_string(x.server), x.version, x.decrypted ? " (decrypted)" : "");
+  // A HAR names no client.
+  const std::string client = x.client.addr.version == 0 ? std::string("client") : core::to_string(x.client);
+  fmt::print(out_, "{}  flow {}  {} → {}  {}{}\n", clock_text(t), x.flow_id, client, core::to_string(x.server),
+             x.version, x.decrypted ? " (decrypted)" : "");
+  if (x.version == "WebSocket") {  // one message, sent or received
+    const bool sent = x.has_request;
+    fmt::print(out_, "  {} {}{}\n", sent ? "→ sent" : "← received", x.target, size_text(sent ? x.request : x.response));
+    if (bodies_) print_part(out_, sent ? x.request : x.response, sent ? '>' : '<');
+    return;
+  }
   if (x.has_request) {
     const bool absolute = x.target.find("://") != std::string_view::npos;
     const std::string url =

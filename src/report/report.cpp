@@ -173,7 +173,7 @@ void write_input(JsonWriter& w, const InputReport& in) {
   else w.null();
   w.member("name_records", static_cast<std::uint64_t>(in.name_records));
   w.member("secrets", static_cast<std::uint64_t>(in.secrets));
-  if (i.format == "app-privacy-report") w.member("records", in.records);
+  if (i.format == "app-privacy-report" || i.format == "har") w.member("records", in.records);
   w.member("warnings_total", in.warnings.total);
   w.key("warnings");
   w.begin_array();
@@ -663,6 +663,8 @@ void TextSummary::finish(const RunStats& s) {
     }
     if (i.format == "app-privacy-report")
       fmt::print(out_, "{}: App Privacy Report, {} network activity records", i.path, in.records);
+    else if (i.format == "har")
+      fmt::print(out_, "{}: HAR, {} entries", i.path, in.records);
     else
       fmt::print(out_, "{}: {}{}, {} packets, {}", i.path, i.format, i.gzip ? " (gzip)" : "", i.packets,
                  human_bytes(i.bytes));

@@ -160,6 +160,40 @@ with tempfile.TemporaryDirectory() as tmp:
           and doc["stats"]["keylog"]["malformed"] == 1 and doc["stats"]["keylog"]["repeated"] == 1,
           (r.returncode, r.stderr))
 
+    # A HAR, written here: two entries on two connections, one a WebSocket with two messages;
+    # the answers are read back with Python's json, not tattle's reader.
+    har = {"log": {"version": "1.2", "creator": {"name": "cli_test", "version": "1"}, "entries": [
+        {"startedDateTime": "2026-11-25T10:00:00.000Z", "time": 50, "serverIPAddress": "192.0.2.10",
+         "request": {"method": "POST", "url": "https://api.example.com/v1/track?uid=42", "httpVersion": "h2",
+                     "headers": [{"name": "content-type", "value": "application/json"}],
+                     "postData": {"mimeType": "application/json", "text": '{"lat":52.52}'},
+                     "headersSize": 100, "bodySize": 13},
+         "response": {"status": 200, "httpVersion": "h2", "headers": [], "headersSize": 50, "bodySize": 2,
+                      "content": {"size": 2, "mimeType": "application/json", "text": "{}"}}},
+        {"startedDateTime": "2026-11-25T10:00:01.000Z", "time": 10, "serverIPAddress": "192.0.2.11",
+         "request": {"method": "GET", "url": "wss://chat.example.com/s", "httpVersion": "HTTP/1.1", "headers": []},
+         "response": {"status": 101, "httpVersion": "HTTP/1.1", "headers": []},
+         "_webSocketMessages": [{"type": "send", "time": 1795600801.5, "opcode": 1, "data": "hello"},
+                                {"type": "receive", "time": 1795600801.6, "opcode": 1, "data": "hi"}]}]}}
+    har_path = os.path.join(tmp, "session.har")
+    with open(har_path, "w") as f:
+        json.dump(har, f, indent=1)
+    r, doc = report(har_path, extra=["--include-bodies"])
+    posts = [m for m in doc["messages"] if m.get("method") == "POST"]
+    check("a HAR: its entries and WebSocket messages as messages, its connections as flows",
+          r.returncode == 0 and doc["inputs"][0]["format"] == "har" and doc["inputs"][0]["records"] == 2
+          and len(doc["messages"]) == 4 and len(doc["flows"]) == 2
+          and [m["version"] for m in doc["messages"]] == ["HTTP/2", "HTTP/1.1", "WebSocket", "WebSocket"]
+          and posts and posts[0]["authority"] == "api.example.com" and posts[0]["path"] == "/v1/track?uid=42"
+          and posts[0]["request"]["body"] == '{"lat":52.52}' and posts[0]["status"] == 200
+          and {f["name"] for f in doc["flows"]} == {"api.example.com", "chat.example.com"}
+          and sum(f["bytes_out"] for f in doc["flows"]) == 113,
+          (r.returncode, r.stderr, doc.get("messages"), [f.get("name") for f in doc["flows"]]))
+    r = run("messages", har_path, "--bodies")
+    check("tattle messages on a HAR shows the exchanges and what was typed into the WebSocket",
+          r.returncode == 0 and "POST https://api.example.com/v1/track?uid=42" in r.stdout and "hello" in r.stdout,
+          (r.returncode, r.stdout, r.stderr))
+
     r = run("audit", SAMPLE)
     check("text summary without --json", r.returncode == 0 and "flows" in r.stdout and r.stderr == "",
           (r.returncode, r.stderr))
