@@ -119,12 +119,14 @@ lab_make_cert() {
 
 # lab_start_nginx WEBROOT WORKERS [DIRECTIVES]: HTTP on 80 and HTTPS on 443 for
 # LAB_WEB_NAMES, on every address of the server namespace; DIRECTIVES (nginx
-# text) join the server block.
+# text) join the server block, LAB_NGINX_MAIN (if set) the main context
+# (load_module lines).
 lab_start_nginx() {
   local root=$1 workers=${2:-1} extra=${3:-} d=$LAB_DIR/nginx
   mkdir -p "$d/tmp"
   lab_make_cert "$d"
   cat >"$d/nginx.conf" <<CONF
+${LAB_NGINX_MAIN:-}
 worker_processes $workers;
 pid $d/nginx.pid;
 error_log $d/error.log warn;

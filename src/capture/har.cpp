@@ -1,5 +1,6 @@
 #include "capture/har.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -73,7 +74,8 @@ void read_headers(element message, HarMessage& out) {
 
 void read_entry(element e, HarEntry& out) {
   if (!parse_iso8601(text(e, "startedDateTime"), out.started)) out.started = {};
-  out.time_ms = number(e, "time");
+  // A day at most: longer is no request's time, and a nanosecond sum must not overflow.
+  out.time_ms = std::clamp(number(e, "time"), 0.0, 86'400'000.0);
   out.server_ip = text(e, "serverIPAddress");
   if (out.server_ip.size() > 2 && out.server_ip.front() == '[' && out.server_ip.back() == ']')
     out.server_ip = out.server_ip.substr(1, out.server_ip.size() - 2);

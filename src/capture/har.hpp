@@ -37,7 +37,7 @@ struct HarEntry {
   std::uint64_t index = 0;   // in the file's entries, from 0
   std::uint64_t offset = 0;  // of the entry in the file
   core::Timestamp started;
-  double time_ms = 0;  // the entry's whole time
+  double time_ms = 0;  // the entry's whole time (at most a day)
   std::string method, url;
   HarMessage request;
   int status = 0;  // 0: no response (blocked, failed)

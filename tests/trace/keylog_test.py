@@ -172,6 +172,49 @@ def dsb_text(capture):
     return "\n".join(text)
 
 
+def suites_problems(tattle, traces):
+    """tls-suites.pcapng (scripts/make-traces): each connection with its own cipher suite, and
+    every one decrypted; one without encrypt-then-MAC; a KeyUpdate; bodies gzip'd and br'd by nginx,
+    which must come out as the file scripts/make-traces served (its awk line, rewritten here)."""
+    capture, keys = os.path.join(traces, "tls-suites.pcapng"), os.path.join(traces, "tls-suites.keylog")
+    problems = []
+    out = subprocess.run(["tshark", "-r", capture, "-o", f"tls.keylog_file:{keys}", "-Y",
+                          "tls.handshake.type == 2 || tls.handshake.type == 24", "-T", "fields", "-e", "tcp.stream",
+                          "-e", "tls.handshake.type", "-e", "tls.handshake.ciphersuite",
+                          "-e", "tls.handshake.extension.type"], capture_output=True, text=True).stdout
+    suites, key_updates, without_etm = set(), 0, 0
+    for line in out.splitlines():
+        stream, types, suite, extensions = (line.split("\t") + ["", "", ""])[:4]
+        if "24" in types.split(","):
+            key_updates += types.split(",").count("24")
+        if suite:
+            suites.add(int(suite.split(",")[0], 16))
+            cbc = int(suite.split(",")[0], 16) in CBC_SHA1 | {0xC028}
+            if cbc and "22" not in extensions.split(","):
+                without_etm += 1
+    want = {0x1301, 0x1302, 0x1303, 0xC02F, 0xC030, 0xCCA8, 0xC013, 0xC028, 0xC014}
+    if not want <= suites or key_updates == 0 or without_etm == 0:
+        problems.append(f"tls-suites.pcapng: suites {sorted(hex(x) for x in suites)}, {key_updates} KeyUpdates, "
+                        f"{without_etm} CBC connections without encrypt-then-MAC: not the session make-traces makes")
+    out = subprocess.run([tattle, "audit", "-q", capture, "--keylog", keys, "--include-bodies", "--json", "-"],
+                         capture_output=True, text=True)
+    report = json.loads(out.stdout)
+    tls_flows = [f for f in report["flows"] if f.get("sni")]
+    if not tls_flows or not all(f.get("decrypted") for f in tls_flows):
+        problems.append("tls-suites.pcapng: not every TLS flow decrypted: " +
+                        str([(f["id"], f.get("decrypt_reason")) for f in tls_flows if not f.get("decrypted")]))
+    served = "".join(f"{i:06d} tattle report line: the quick brown fox jumps over the lazy dog\n" for i in range(1, 2601))
+    coded = [m for m in report["messages"] if m.get("response", {}).get("content_encoding") in ("gzip", "br")]
+    if {m["response"]["content_encoding"] for m in coded} != {"gzip", "br"}:
+        problems.append("tls-suites.pcapng: no gzip'd and br'd response bodies to check")
+    for m in coded:
+        body = m["response"].get("body", "")
+        if body != served[:len(body)] or len(body) != 64 * 1024 or m["response"]["body_whole"]:
+            problems.append(f"tls-suites.pcapng: flow {m['flow']}: the {m['response']['content_encoding']} body "
+                            f"decoded to {len(body)} bytes that are not the first 64 KiB of the file served")
+    return problems
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tattle", required=True)
@@ -193,6 +236,9 @@ def main():
     if decrypted == 0 or requests == 0:
         problems.append("sample.pcap: no application data decrypted or no HTTP request read: the test tests nothing")
     check_decryption("sample-dsb.pcapng", args.tattle, os.path.join(args.traces, "sample-dsb.pcapng"), None, problems)
+    suites = os.path.join(args.traces, "tls-suites.pcapng")
+    check_decryption("tls-suites.pcapng", args.tattle, suites, os.path.join(args.traces, "tls-suites.keylog"), problems)
+    problems += suites_problems(args.tattle, args.traces)
     # Wrong keys: every client random altered in its last digit. Nothing matches, nothing breaks.
     with tempfile.NamedTemporaryFile("w", suffix=".keylog", delete=False) as f:
         for line in text.splitlines():
@@ -209,7 +255,7 @@ def main():
     # No key log and no pcapng: no key could be had, so no handshake is counted either way.
     check("sample.pcap without a key log", tattle_keylog(args.tattle, sample),
           {"handshakes_with_keys": 0, "handshakes_without_keys": 0, "connections": 0, "unused": 0}, problems)
-    checked = 4
+    checked = 5
 
     if args.corpus:
         catalog = os.path.join(args.corpus, "CATALOG.md")
