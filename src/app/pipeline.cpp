@@ -336,20 +336,20 @@ int run_audit(const AuditOptions& options) {
   std::vector<std::pair<std::string, std::uint32_t>> hars;             // path, input index
   for (const auto& path : options.inputs) {
     const std::uint32_t input = diag.add_input(path);
-    if (starts_like(path, capture::looks_like_har)) {
-      hars.emplace_back(path, input);
+    // Inputs that are records rather than packets: read after the captures.
+    const auto records = [&](std::vector<std::pair<std::string, std::uint32_t>>& list, std::string_view format) {
+      list.emplace_back(path, input);
       report::InputReport in;
       in.info.path = path;
-      in.info.format = "har";
+      in.info.format = format;
       stats.inputs.push_back(std::move(in));
+    };
+    if (starts_like(path, capture::looks_like_har)) {
+      records(hars, "har");
       continue;
     }
     if (starts_like(path, capture::looks_like_json_lines)) {
-      privacy_reports.emplace_back(path, input);
-      report::InputReport in;
-      in.info.path = path;
-      in.info.format = "app-privacy-report";
-      stats.inputs.push_back(std::move(in));
+      records(privacy_reports, "app-privacy-report");
       continue;
     }
     capture::Limits limits;

@@ -72,6 +72,21 @@ void read_headers(element message, HarMessage& out) {
   }
 }
 
+// A request or a response: its body is under `body_key` (postData, content), whose size is
+// bodySize, or else the body's own size, or else its text's length.
+void read_message(element m, std::string_view body_key, HarMessage& out) {
+  out.version = text(m, "httpVersion");
+  read_headers(m, out);
+  out.headers_size = integer(m, "headersSize", -1);
+  out.body_size = integer(m, "bodySize", -1);
+  element body;
+  if (m[body_key].get(body) != simdjson::SUCCESS) return;
+  out.mime_type = text(body, "mimeType");
+  const std::string_view t = text(body, "text");
+  keep(t, text(body, "encoding") == "base64", out.body, out.body_cut);
+  if (out.body_size < 0) out.body_size = integer(body, "size", static_cast<std::int64_t>(t.size()));
+}
+
 void read_entry(element e, HarEntry& out) {
   if (!parse_iso8601(text(e, "startedDateTime"), out.started)) out.started = {};
   // A day at most: longer is no request's time, and a nanosecond sum must not overflow.
@@ -84,29 +99,11 @@ void read_entry(element e, HarEntry& out) {
   if (e["request"].get(request) == simdjson::SUCCESS) {
     out.method = text(request, "method");
     out.url = text(request, "url");
-    out.request.version = text(request, "httpVersion");
-    read_headers(request, out.request);
-    out.request.headers_size = integer(request, "headersSize", -1);
-    out.request.body_size = integer(request, "bodySize", -1);
-    element post;
-    if (request["postData"].get(post) == simdjson::SUCCESS) {
-      out.request.mime_type = text(post, "mimeType");
-      keep(text(post, "text"), text(post, "encoding") == "base64", out.request.body, out.request.body_cut);
-      if (out.request.body_size < 0) out.request.body_size = static_cast<std::int64_t>(text(post, "text").size());
-    }
+    read_message(request, "postData", out.request);
   }
   if (e["response"].get(response) == simdjson::SUCCESS) {
     out.status = static_cast<int>(integer(response, "status", 0));
-    out.response.version = text(response, "httpVersion");
-    read_headers(response, out.response);
-    out.response.headers_size = integer(response, "headersSize", -1);
-    out.response.body_size = integer(response, "bodySize", -1);
-    element content;
-    if (response["content"].get(content) == simdjson::SUCCESS) {
-      out.response.mime_type = text(content, "mimeType");
-      keep(text(content, "text"), text(content, "encoding") == "base64", out.response.body, out.response.body_cut);
-      if (out.response.body_size < 0) out.response.body_size = integer(content, "size", -1);
-    }
+    read_message(response, "content", out.response);
   }
   simdjson::dom::array messages;
   if (e["_webSocketMessages"].get(messages) == simdjson::SUCCESS) {

@@ -5,28 +5,17 @@
 #include <string>
 
 #include <brotli/encode.h>
-#include <zlib.h>
 #include <zstd.h>
+
+#include "support/codings.hpp"
 
 namespace tattle::dissect {
 namespace {
 
 // Bodies are coded by the libraries' own encoders: the decoder is checked against them, not
 // against itself.
-std::string zlib_code(const std::string& in, int window_bits) {
-  z_stream z{};
-  EXPECT_EQ(deflateInit2(&z, 6, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&z, in.size()) + 32, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  z.avail_in = static_cast<uInt>(in.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
-std::string gzip(const std::string& in) { return zlib_code(in, 15 + 16); }
+using test_support::gzip;
+using test_support::zlib_code;
 
 std::string brotli(const std::string& in) {
   std::size_t size = BrotliEncoderMaxCompressedSize(in.size());

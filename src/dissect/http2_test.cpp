@@ -8,13 +8,14 @@
 
 #include <string>
 
-#include <zlib.h>
-
 #include "dissect/tcp_test_fixture.hpp"
+#include "support/codings.hpp"
 #include "support/hex.hpp"
 
 namespace tattle::dissect {
 namespace {
+
+using test_support::gzip;
 
 using test_support::hex;
 
@@ -49,19 +50,6 @@ const std::string kResponse3 = bytes(hex(
 // (a dynamic table size update to 256).
 const std::string kSizeUpdate256 = bytes(hex("3fe1 01"));
 
-std::string gzip(const std::string& in) {
-  std::string out(in.size() + 64, '\0');
-  z_stream z{};
-  deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  z.avail_in = static_cast<uInt>(in.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
 
 // Feeds one direction in pieces, as StreamFeed would.
 void feed(flow::Dissector& d, flow::Direction dir, const std::string& text, std::size_t piece) {

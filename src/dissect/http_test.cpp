@@ -5,14 +5,15 @@
 #include <cstdio>
 #include <string>
 
-#include <zlib.h>
-
 #include "decode/packet.hpp"
 #include "dissect/http1_head.hpp"
 #include "dissect/tcp_test_fixture.hpp"
+#include "support/codings.hpp"
 
 namespace tattle::dissect {
 namespace {
+
+using test_support::gzip;
 
 core::Bytes bytes_of(const std::string& s) { return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}; }
 
@@ -100,19 +101,6 @@ std::string fmt_chunk(const std::string& data) {
   return size + data + "\r\n";
 }
 
-std::string gzip(const std::string& in) {
-  std::string out(compressBound(in.size()) + 32, '\0');
-  z_stream z{};
-  deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  z.avail_in = static_cast<uInt>(in.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
 
 TEST_F(HttpDissectorTest, PairsPipelinedRequestsWithTheirResponses) {
   const std::string json = "{\"lat\":52.52,\"lon\":13.40}";
