@@ -1,8 +1,8 @@
 // TLS 1.3 record protection (RFC 8446 §5.2-5.3), one direction of a connection: each record's
 // AEAD nonce is the traffic IV XOR its 64-bit sequence number, its header the additional data,
-// and its true content type the last non-zero byte of the plaintext. AES-128-GCM, AES-256-GCM
-// and ChaCha20-Poly1305 through OpenSSL 3's EVP interface, one cipher context kept for the
-// direction so that a record costs no allocation.
+// and its true content type the last non-zero byte of the plaintext. AES-128-GCM, AES-256-GCM,
+// ChaCha20-Poly1305 and AES-128-CCM (16- and 8-byte tags) through OpenSSL 3's EVP interface, one
+// cipher context kept for the direction so that a record costs no allocation.
 #pragma once
 
 #include <array>
@@ -16,13 +16,14 @@
 
 namespace tattle::decrypt {
 
-enum class Aead : std::uint8_t { kAes128Gcm, kAes256Gcm, kChaCha20Poly1305 };
+enum class Aead : std::uint8_t { kAes128Gcm, kAes256Gcm, kChaCha20Poly1305, kAes128Ccm, kAes128Ccm8 };
 std::size_t key_size(Aead a);
+std::size_t tag_size(Aead a);  // 16 but for CCM_8's 8
 // The AEAD of a TLS 1.3 cipher suite (RFC 8446 §B.4), or nothing for suites not read here.
 std::optional<Aead> tls13_aead(std::uint16_t cipher_suite);
 
 inline constexpr std::size_t kRecordHeader = 5;
-inline constexpr std::size_t kAeadTag = 16;
+inline constexpr std::size_t kAeadTag = 16;  // the tag of every AEAD here but CCM_8
 
 // ContentType (RFC 8446 §5.1, RFC 5246 §6.2.1).
 namespace content_type {
@@ -63,12 +64,13 @@ class RecordOpener {
   std::optional<Opened> open(core::Bytes record, std::span<std::uint8_t> out);
 
   // The AEAD alone, for records framed otherwise (TLS 1.2 builds its own nonce and additional
-  // data): the plaintext of `ciphertext` into `out` (room for as many bytes), false if `tag` does
-  // not verify. The sequence number is left alone.
+  // data): the plaintext of `ciphertext` into `out` (room for as many bytes), false if `tag` (of
+  // tag_size() bytes) does not verify. The sequence number is left alone.
   bool open_aead(std::span<const std::uint8_t, 12> nonce, core::Bytes aad, core::Bytes ciphertext, core::Bytes tag,
                  std::span<std::uint8_t> out);
 
   [[nodiscard]] std::uint64_t sequence() const { return sequence_; }
+  [[nodiscard]] std::size_t tag_size() const { return tag_size_; }
 
  private:
   struct CtxFree {
@@ -76,6 +78,10 @@ class RecordOpener {
   };
   std::unique_ptr<void, CtxFree> ctx_;  // EVP_CIPHER_CTX, kept out of this header
   std::array<std::uint8_t, 12> iv_{};
+  // CCM takes its key again with each record's nonce and tag (OpenSSL's CCM context is one-shot).
+  std::array<std::uint8_t, 16> ccm_key_{};
+  bool ccm_ = false;
+  std::size_t tag_size_ = kAeadTag;
   std::uint64_t sequence_ = 0;
   bool keyed_ = false;
 };

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <openssl/evp.h>
+
 #include <string>
 #include <vector>
 
@@ -105,8 +107,60 @@ TEST(RecordOpener, KnowsTheTls13Suites) {
   EXPECT_EQ(tls13_aead(0x1301), Aead::kAes128Gcm);
   EXPECT_EQ(tls13_aead(0x1302), Aead::kAes256Gcm);
   EXPECT_EQ(tls13_aead(0x1303), Aead::kChaCha20Poly1305);
-  EXPECT_EQ(tls13_aead(0x1304), std::nullopt);  // TLS_AES_128_CCM_SHA256: not read (yet)
+  EXPECT_EQ(tls13_aead(0x1304), Aead::kAes128Ccm);
+  EXPECT_EQ(tls13_aead(0x1305), Aead::kAes128Ccm8);
+  EXPECT_EQ(tls13_aead(0x1306), std::nullopt);
   EXPECT_EQ(key_size(Aead::kChaCha20Poly1305), 32u);
+  EXPECT_EQ(tag_size(Aead::kAes128Ccm8), 8u);
+}
+
+// TLS 1.3 records sealed here with OpenSSL's AES-128-CCM used forwards (RFC 8446 §5.2's framing:
+// the header as additional data, the content type after the content), with 16- and 8-byte tags.
+std::vector<std::uint8_t> seal_ccm(const std::vector<std::uint8_t>& key, const std::array<std::uint8_t, 12>& nonce,
+                                   std::size_t tag, const std::string& inner) {
+  const std::size_t length = inner.size() + tag;
+  std::vector<std::uint8_t> record = {23, 3, 3, static_cast<std::uint8_t>(length >> 8),
+                                      static_cast<std::uint8_t>(length)};
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  int n = 0;
+  EVP_EncryptInit_ex2(ctx, EVP_aes_128_ccm(), nullptr, nullptr, nullptr);
+  EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, 12, nullptr);
+  EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(tag), nullptr);
+  EVP_EncryptInit_ex2(ctx, nullptr, key.data(), nonce.data(), nullptr);
+  EVP_EncryptUpdate(ctx, nullptr, &n, nullptr, static_cast<int>(inner.size()));
+  EVP_EncryptUpdate(ctx, nullptr, &n, record.data(), 5);
+  std::vector<std::uint8_t> body(inner.size() + tag);
+  EVP_EncryptUpdate(ctx, body.data(), &n, reinterpret_cast<const std::uint8_t*>(inner.data()),
+                    static_cast<int>(inner.size()));
+  EVP_EncryptFinal_ex(ctx, body.data() + n, &n);
+  EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(tag), body.data() + inner.size());
+  EVP_CIPHER_CTX_free(ctx);
+  record.insert(record.end(), body.begin(), body.end());
+  return record;
+}
+
+TEST(RecordOpener, OpensAesCcmRecordsWithEitherTag) {
+  const std::vector<std::uint8_t> key(16, 0x42);
+  std::array<std::uint8_t, 12> iv{};
+  iv.fill(0x24);
+  for (const Aead aead : {Aead::kAes128Ccm, Aead::kAes128Ccm8}) {
+    RecordOpener opener;
+    ASSERT_TRUE(opener.set_keys(aead, key, iv));
+    for (std::uint64_t seq = 0; seq < 3; ++seq) {
+      const std::string text = "GET /?n=" + std::to_string(seq) + " HTTP/1.1\r\n\r\n";
+      auto record = seal_ccm(key, record_nonce(iv, seq), tag_size(aead), text + '\x17' + std::string(3, '\0'));
+      if (seq == 2) record.back() ^= 1;  // a tag that does not verify
+      std::vector<std::uint8_t> out(record.size());
+      const auto opened = opener.open(record, out);
+      if (seq == 2) {
+        EXPECT_FALSE(opened);
+        continue;
+      }
+      ASSERT_TRUE(opened) << static_cast<int>(aead) << " record " << seq;
+      EXPECT_EQ(opened->content_type, 23);
+      EXPECT_EQ(std::string(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(opened->size)), text);
+    }
+  }
 }
 
 }  // namespace

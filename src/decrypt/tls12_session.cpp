@@ -27,6 +27,9 @@ std::optional<Suite> suite_of(std::uint16_t id) {
     case 0x009C: case 0x009E: case 0xC02B: case 0xC02F: return Suite{.aead = Aead::kAes128Gcm};
     case 0x009D: case 0x009F: case 0xC02C: case 0xC030: return Suite{.aead = Aead::kAes256Gcm, .prf = Hash::kSha384};
     case 0xCCA8: case 0xCCA9: case 0xCCAA: return Suite{.aead = Aead::kChaCha20Poly1305};
+    // AES-128-CCM (RFC 6655, RFC 7251): nonces as GCM's.
+    case 0xC09C: case 0xC09E: case 0xC0AC: return Suite{.aead = Aead::kAes128Ccm};
+    case 0xC0A0: case 0xC0A2: case 0xC0AE: return Suite{.aead = Aead::kAes128Ccm8};
     case 0x002F: case 0x0032: case 0x0033: case 0xC004: case 0xC009: case 0xC00E: case 0xC013:
       return Suite{.cbc = true, .key = 16, .mac = MacHash::kSha1};
     case 0x0035: case 0x0038: case 0x0039: case 0xC005: case 0xC00A: case 0xC00F: case 0xC014:
@@ -80,7 +83,8 @@ Tls12Session::Start Tls12Session::start(std::uint16_t version, std::uint16_t cip
 }
 
 bool Tls12Session::open_aead(Side& s, core::Bytes record) {
-  const std::size_t overhead = (chacha_ ? 0 : kExplicitNonce) + kAeadTag;
+  const std::size_t tag = s.opener.tag_size();
+  const std::size_t overhead = (chacha_ ? 0 : kExplicitNonce) + tag;
   if (record.size() < kRecordHeader + overhead) return false;
   const core::Bytes body = record.subspan(kRecordHeader);
   plain_size_ = body.size() - overhead;
@@ -94,7 +98,7 @@ bool Tls12Session::open_aead(Side& s, core::Bytes record) {
   aad[11] = static_cast<std::uint8_t>(plain_size_ >> 8);
   aad[12] = static_cast<std::uint8_t>(plain_size_);
   plain_.resize(plain_size_);
-  return s.opener.open_aead(nonce, aad, body.subspan(chacha_ ? 0 : kExplicitNonce, plain_size_), body.last(kAeadTag),
+  return s.opener.open_aead(nonce, aad, body.subspan(chacha_ ? 0 : kExplicitNonce, plain_size_), body.last(tag),
                             plain_);
 }
 

@@ -1,7 +1,7 @@
 // One TLS 1.0, 1.1 or 1.2 connection's decryption from the master secret a key log holds for it
 // (label CLIENT_RANDOM): the key block from the PRF over both randoms (RFC 5246 §6.3), then each
-// side's records from its ChangeCipherSpec on. AEAD suites (TLS 1.2): AES-GCM (RFC 5288: a 4-byte
-// salt and an 8-byte explicit nonce per record) and ChaCha20-Poly1305 (RFC 7905: the IV XOR the
+// side's records from its ChangeCipherSpec on. AEAD suites (TLS 1.2): AES-GCM and AES-CCM (RFC
+// 5288, RFC 6655: a 4-byte salt and an 8-byte explicit nonce per record) and ChaCha20-Poly1305 (RFC 7905: the IV XOR the
 // sequence number), with the sequence number, type, version and plaintext length as additional
 // data (RFC 5246 §6.2.3.3). CBC suites with HMAC (cbc_record.hpp), in every version. Before its
 // CCS a side's records are in the clear.

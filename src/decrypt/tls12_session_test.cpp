@@ -46,6 +46,8 @@ TEST(Tls12Session, ReadsTheAeadAndAesCbcSuitesOfEachVersion) {
   EXPECT_EQ(start(0x0303, 0xC028), S::kStarted);  // ECDHE-RSA-AES256-SHA384
   EXPECT_EQ(start(0x0301, 0x002F), S::kStarted);  // TLS 1.0
   EXPECT_EQ(start(0x0302, 0xC014), S::kStarted);  // TLS 1.1
+  EXPECT_EQ(start(0x0303, 0xC09C), S::kStarted);  // AES128-CCM
+  EXPECT_EQ(start(0x0303, 0xC0AE), S::kStarted);  // ECDHE-ECDSA-AES128-CCM8
   EXPECT_EQ(start(0x0303, 0x0005), S::kUnsupportedSuite);  // RC4-SHA
   EXPECT_EQ(start(0x0301, 0xC02F), S::kUnsupportedSuite);  // GCM is TLS 1.2's
   EXPECT_EQ(start(0x0302, 0x003C), S::kUnsupportedSuite);  // SHA-256 MACs too

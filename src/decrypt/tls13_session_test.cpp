@@ -78,7 +78,7 @@ TEST(Tls13Session, ASpoiltRecordSpoilsItsDirectionOnly) {
 
 TEST(Tls13Session, NeedsASuiteItReadsAndAllFourSecrets) {
   Tls13Session session;
-  EXPECT_EQ(session.start(0x1304, rfc8448_secrets()), Tls13Session::Start::kUnsupportedSuite);
+  EXPECT_EQ(session.start(0x1306, rfc8448_secrets()), Tls13Session::Start::kUnsupportedSuite);  // no such suite
   auto partial = rfc8448_secrets();
   partial.of[static_cast<std::size_t>(Secret::kServerTraffic0)].clear();
   EXPECT_EQ(session.start(0x1301, partial), Tls13Session::Start::kMissingSecrets);

@@ -41,12 +41,14 @@ def tattle_keylog(tattle, capture, keylog=None):
     return tattle_report(tattle, capture, keylog)["stats"]["keylog"]
 
 
-# TLS 1.2's AEAD suites (IANA's registry): AES-GCM with SHA-256 and SHA-384, ChaCha20-Poly1305;
+# TLS 1.2's AEAD suites (IANA's registry): AES-GCM with SHA-256 and SHA-384, ChaCha20-Poly1305,
+# AES-128-CCM and CCM_8;
 # its AES-CBC suites with HMAC-SHA256 and -SHA384; and the AES-CBC suites with HMAC-SHA1, which
 # TLS 1.0 and 1.1 have too.
 TLS12_ONLY = {0x009C, 0x009E, 0xC02B, 0xC02F, 0x009D, 0x009F, 0xC02C, 0xC030, 0xCCA8, 0xCCA9, 0xCCAA,
               0x003C, 0x0040, 0x0067, 0xC023, 0xC025, 0xC027, 0xC029, 0x003D, 0x006A, 0x006B,
-              0xC024, 0xC026, 0xC028, 0xC02A}
+              0xC024, 0xC026, 0xC028, 0xC02A,
+              0xC09C, 0xC09E, 0xC0AC, 0xC0A0, 0xC0A2, 0xC0AE}
 CBC_SHA1 = {0x002F, 0x0032, 0x0033, 0xC004, 0xC009, 0xC00E, 0xC013,
             0x0035, 0x0038, 0x0039, 0xC005, 0xC00A, 0xC00F, 0xC014}
 
@@ -174,7 +176,8 @@ def dsb_text(capture):
 
 def suites_problems(tattle, traces):
     """tls-suites.pcapng (scripts/make-traces): each connection with its own cipher suite, and
-    every one decrypted; one without encrypt-then-MAC; a KeyUpdate; bodies gzip'd and br'd by nginx,
+    every one decrypted; one without encrypt-then-MAC; a KeyUpdate; resumed sessions (TLS 1.2 and
+    1.3: their requests are among those check_http() compares); bodies gzip'd and br'd by nginx,
     which must come out as the file scripts/make-traces served (its awk line, rewritten here)."""
     capture, keys = os.path.join(traces, "tls-suites.pcapng"), os.path.join(traces, "tls-suites.keylog")
     problems = []
@@ -192,7 +195,7 @@ def suites_problems(tattle, traces):
             cbc = int(suite.split(",")[0], 16) in CBC_SHA1 | {0xC028}
             if cbc and "22" not in extensions.split(","):
                 without_etm += 1
-    want = {0x1301, 0x1302, 0x1303, 0xC02F, 0xC030, 0xCCA8, 0xC013, 0xC028, 0xC014}
+    want = {0x1301, 0x1302, 0x1303, 0x1304, 0x1305, 0xC02F, 0xC030, 0xCCA8, 0xC013, 0xC028, 0xC014, 0xC09C, 0xC0A0}
     if not want <= suites or key_updates == 0 or without_etm == 0:
         problems.append(f"tls-suites.pcapng: suites {sorted(hex(x) for x in suites)}, {key_updates} KeyUpdates, "
                         f"{without_etm} CBC connections without encrypt-then-MAC: not the session make-traces makes")
