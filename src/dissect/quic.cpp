@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "decode/packet.hpp"
+#include "dissect/quic_session.hpp"
 #include "flow/flow_record.hpp"
 
 namespace tattle::dissect {
@@ -15,11 +16,18 @@ class QuicDissector final : public flow::Dissector {
       : counters_(counters), keylog_(keylog), reader_(counters) {}
 
   flow::Progress on_datagram(flow::Direction dir, core::Timestamp, core::Bytes payload) override {
-    if (dir == flow::Direction::kFromClient && reader_.state() == QuicInitialReader::State::kReading) {
+    const bool from_client = dir == flow::Direction::kFromClient;
+    if (session_ != nullptr) {
+      session_->on_datagram(from_client, payload);
+      return flow::Progress::done(payload.size());
+    }
+    if (from_client && reader_.state() == QuicInitialReader::State::kReading) {
       reader_.on_datagram(payload);
       if (reader_.state() == QuicInitialReader::State::kGivenUp) return flow::Progress::reject();
+      if (reader_.state() == QuicInitialReader::State::kRead) start_session();
+      if (session_ != nullptr) return flow::Progress::done(payload.size());
     }
-    // Once the ClientHello is read, the rest of the flow is not looked at.
+    // Once the ClientHello is read, a connection without keys is not looked at any more.
     if (reader_.state() == QuicInitialReader::State::kRead) return flow::Progress::finished();
     return flow::Progress::done(payload.size());
   }
@@ -41,14 +49,34 @@ class QuicDissector final : public flow::Dissector {
     r.tls_versions = offered_versions(hello);
     r.sni = hello.sni;
     r.add_name(hello.sni, flow::NameSource::kQuic);
-    // Decryption past the Initials is still to come: a flow with keys says so.
-    r.decrypt_reason = keylog_ != nullptr && keylog_->has(hello.random) ? "quic" : "no_key";
+    if (session_ == nullptr) {
+      r.decrypt_reason = "no_key";
+      return;
+    }
+    counters_[QuicCounter::kPacketsDecrypted] += session_->packets_opened();
+    counters_[QuicCounter::kPacketsFailed] += session_->packets_failed();
+    counters_[QuicCounter::kStreamBytes] += session_->stream_bytes();
+    counters_[QuicCounter::kMalformed] += session_->packets_unread();
+    r.decrypted = session_->one_rtt_opened() > 0 && session_->packets_failed() == 0 && session_->problem().empty();
+    if (r.decrypted) ++counters_[QuicCounter::kDecryptedFlows];
+    else if (!session_->problem().empty()) r.decrypt_reason = session_->problem();
+    else r.decrypt_reason = session_->packets_failed() > 0 ? "bad_record" : "no_records";
   }
 
  private:
+  // With the connection's secrets logged, the rest of the flow is decrypted.
+  void start_session() {
+    decrypt::KeyLog::Secrets secrets;
+    if (keylog_ == nullptr || !keylog_->copy_secrets(reader_.client_hello().random, secrets)) return;
+    session_ = std::make_unique<QuicSession>(reader_.version(), reader_.first_dcid(), reader_.scid_length(),
+                                             std::move(secrets),
+                                             [](std::uint64_t, bool, core::Bytes, bool) {});
+  }
+
   core::Counters<QuicCounter>& counters_;
   decrypt::KeyLog* keylog_;
   QuicInitialReader reader_;
+  std::unique_ptr<QuicSession> session_;
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "dissect/quic_initial.hpp"
 
 #include "decrypt/key_schedule.hpp"
+#include "dissect/quic_packet.hpp"
 
 #include <openssl/evp.h>
 
@@ -19,6 +20,10 @@ std::string_view counter_name(QuicCounter c) {
     case QuicCounter::kMalformed: return "malformed";
     case QuicCounter::kTooLarge: return "too_large";
     case QuicCounter::kIncomplete: return "incomplete";
+    case QuicCounter::kDecryptedFlows: return "decrypted_flows";
+    case QuicCounter::kPacketsDecrypted: return "packets_decrypted";
+    case QuicCounter::kPacketsFailed: return "packets_failed";
+    case QuicCounter::kStreamBytes: return "stream_bytes";
     case QuicCounter::kCount: break;
   }
   return "?";
@@ -53,15 +58,6 @@ const std::array<std::uint8_t, 20>* initial_salt(std::uint32_t version) {
   if (version >= kDraft29 && version <= kDraft32) return &kSaltDraft29;
   if (version >= kDraft23 && version < kDraft29) return &kSaltDraft23;
   return nullptr;
-}
-
-// A variable-length integer (RFC 9000 §16): the two high bits of the first byte give its size.
-std::uint64_t varint(core::ByteReader& r) {
-  const std::uint8_t first = r.u8();
-  const std::size_t extra = (std::size_t{1} << (first >> 6)) - 1;
-  std::uint64_t v = first & 0x3f;
-  for (const std::uint8_t b : r.take(extra)) v = v << 8 | b;
-  return v;
 }
 
 std::uint32_t version_of(core::Bytes datagram) {
@@ -99,29 +95,19 @@ bool expand_label(core::Bytes secret, std::string_view label, std::span<std::uin
   return decrypt::hkdf_expand_label(decrypt::Hash::kSha256, secret, label, {}, out);
 }
 
-// RFC 9000 §17.1 and Appendix A.3: the packet number nearest the one expected.
-std::uint64_t decode_packet_number(std::uint64_t expected, std::uint64_t truncated, unsigned bits) {
-  const std::uint64_t window = std::uint64_t{1} << bits;
-  const std::uint64_t half = window / 2;
-  const std::uint64_t candidate = (expected & ~(window - 1)) | truncated;
-  if (candidate + half <= expected && candidate < (std::uint64_t{1} << 62) - window) return candidate + window;
-  if (candidate > expected + half && candidate >= window) return candidate - window;
-  return candidate;
-}
-
 // The ACK frame's fields after its type (RFC 9000 §19.3); each range takes at least two bytes,
 // so a count larger than the payload fails the reader rather than looping long.
 bool skip_ack(core::ByteReader& r, bool ecn) {
-  varint(r);  // largest acknowledged
-  varint(r);  // ACK delay
-  const std::uint64_t ranges = varint(r);
-  varint(r);  // first ACK range
+  quic_varint(r);  // largest acknowledged
+  quic_varint(r);  // ACK delay
+  const std::uint64_t ranges = quic_varint(r);
+  quic_varint(r);  // first ACK range
   for (std::uint64_t i = 0; i < ranges && r.ok(); ++i) {
-    varint(r);  // gap
-    varint(r);  // ACK range length
+    quic_varint(r);  // gap
+    quic_varint(r);  // ACK range length
   }
   if (ecn) {
-    for (int i = 0; i < 3; ++i) varint(r);  // ECT(0), ECT(1), ECN-CE counts
+    for (int i = 0; i < 3; ++i) quic_varint(r);  // ECT(0), ECT(1), ECN-CE counts
   }
   return r.ok();
 }
@@ -138,12 +124,16 @@ bool starts_quic_first_flight(core::Bytes datagram) {
 }
 
 bool derive_client_initial_keys(std::uint32_t version, core::Bytes dcid, QuicInitialKeys& out) {
+  return derive_initial_keys(version, dcid, false, out);
+}
+
+bool derive_initial_keys(std::uint32_t version, core::Bytes dcid, bool server, QuicInitialKeys& out) {
   const auto* salt = initial_salt(version);
   if (salt == nullptr) return false;
   const bool v2 = version == kQuicV2;
   std::array<std::uint8_t, 32> initial_secret{}, client_secret{};
   return decrypt::hkdf_extract(decrypt::Hash::kSha256, *salt, dcid, initial_secret) &&
-         expand_label(initial_secret, "client in", client_secret) &&
+         expand_label(initial_secret, server ? "server in" : "client in", client_secret) &&
          expand_label(client_secret, v2 ? "quicv2 key" : "quic key", out.key) &&
          expand_label(client_secret, v2 ? "quicv2 iv" : "quic iv", out.iv) &&
          expand_label(client_secret, v2 ? "quicv2 hp" : "quic hp", out.hp);
@@ -163,10 +153,10 @@ bool read_long_header(core::Bytes datagram, QuicLongHeader& out) {
   if (dcid_length > kMaxConnectionId || scid_length > kMaxConnectionId) return false;
   out.token = {};
   if (out.type == QuicPacketType::kInitial) {
-    const std::uint64_t token_length = varint(r);
+    const std::uint64_t token_length = quic_varint(r);
     out.token = r.take(token_length);
   }
-  const std::uint64_t length = varint(r);
+  const std::uint64_t length = quic_varint(r);
   out.pn_offset = r.offset();
   if (!r.ok() || length > r.remaining()) return false;
   out.packet = datagram.first(out.pn_offset + length);
@@ -198,7 +188,7 @@ bool open_initial(const QuicLongHeader& h, const QuicInitialKeys& keys, std::uin
     out.header[h.pn_offset + i] ^= mask[1 + i];
     truncated = truncated << 8 | out.header[h.pn_offset + i];
   }
-  out.packet_number = decode_packet_number(expected_pn, truncated, static_cast<unsigned>(8 * pn_length));
+  out.packet_number = quic_packet_number(expected_pn, truncated, static_cast<unsigned>(8 * pn_length));
 
   // AEAD (RFC 9001 §5.3): the nonce is the IV XORed with the packet number; the associated
   // data is the unprotected header. The sample check above leaves room for the tag.
@@ -256,7 +246,7 @@ bool read_initial_frames(core::Bytes payload, QuicCryptoStream& stream) {
   while (r.remaining() > 0) {
     // Frame types are variable-length integers (RFC 9000 §12.4); those allowed in Initial
     // packets are listed in its Table 3.
-    const std::uint64_t type = varint(r);
+    const std::uint64_t type = quic_varint(r);
     switch (type) {
       case 0x00:  // PADDING
       case 0x01:  // PING
@@ -266,16 +256,16 @@ bool read_initial_frames(core::Bytes payload, QuicCryptoStream& stream) {
         if (!skip_ack(r, type == 0x03)) return false;
         break;
       case 0x06: {  // CRYPTO
-        const std::uint64_t offset = varint(r);
-        const std::uint64_t length = varint(r);
+        const std::uint64_t offset = quic_varint(r);
+        const std::uint64_t length = quic_varint(r);
         const core::Bytes data = r.take(length);
         if (!r.ok() || offset > kMaxVarint - length || !stream.add(offset, data)) return false;
         break;
       }
       case 0x1c:  // CONNECTION_CLOSE for a transport error (0x1d, the application's, is not allowed)
-        varint(r);            // error code
-        varint(r);            // frame type
-        r.take(varint(r));    // reason phrase
+        quic_varint(r);            // error code
+        quic_varint(r);            // frame type
+        r.take(quic_varint(r));    // reason phrase
         break;
       default:
         return false;
@@ -312,6 +302,11 @@ void QuicInitialReader::on_initial(const QuicLongHeader& h) {
     return;
   }
   ++counters_[QuicCounter::kInitials];
+  if (!largest_pn_) {
+    version_ = h.version;
+    first_dcid_.assign(keys_[0].dcid.begin(), keys_[0].dcid.end());
+    scid_length_ = h.scid.size();
+  }
   largest_pn_ = std::max(largest_pn_.value_or(0), opened_.packet_number);
   if (!read_initial_frames(opened_.payload, crypto_)) ++counters_[QuicCounter::kMalformed];
   take_client_hello();

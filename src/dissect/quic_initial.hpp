@@ -28,6 +28,10 @@ enum class QuicCounter {
   kMalformed,     // packets that could not be read, or CRYPTO streams that held no ClientHello
   kTooLarge,      // ClientHellos longer than kMaxClientHello: counted, not read
   kIncomplete,    // flows that ended before their ClientHello was whole
+  kDecryptedFlows,     // flows whose Handshake and 1-RTT packets read decrypted with logged keys
+  kPacketsDecrypted,   // Handshake and 1-RTT packets opened and verified
+  kPacketsFailed,      // Handshake and 1-RTT packets whose tag did not verify
+  kStreamBytes,        // stream data decrypted and put in order
   kCount,
 };
 std::string_view counter_name(QuicCounter c);
@@ -54,6 +58,8 @@ struct QuicInitialKeys {
 // Derives them from the first Initial's Destination Connection ID. False for a version other
 // than those quic_version_read() names, or when OpenSSL fails.
 bool derive_client_initial_keys(std::uint32_t version, core::Bytes dcid, QuicInitialKeys& out);
+// The client's or (`server`) the server's: both from the client's first Destination Connection ID.
+bool derive_initial_keys(std::uint32_t version, core::Bytes dcid, bool server, QuicInitialKeys& out);
 
 enum class QuicPacketType : std::uint8_t { kInitial, kZeroRtt, kHandshake, kRetry };
 
@@ -124,6 +130,11 @@ class QuicInitialReader {
   [[nodiscard]] State state() const { return state_; }
   // Valid when state() is kRead.
   [[nodiscard]] const ClientHello& client_hello() const { return hello_; }
+  // Of the client's first Initial packet: its version and Destination Connection ID (the
+  // Initial keys of both sides come from it), and its Source Connection ID's length.
+  [[nodiscard]] std::uint32_t version() const { return version_; }
+  [[nodiscard]] core::Bytes first_dcid() const { return first_dcid_; }
+  [[nodiscard]] std::size_t scid_length() const { return scid_length_; }
 
   // Initial packets that fail authentication before a flow is given up: enough for a
   // client's retransmissions, few enough that a flow of junk costs little.
@@ -153,6 +164,9 @@ class QuicInitialReader {
   QuicOpenedPacket opened_;  // reused for every packet
   QuicCryptoStream crypto_;
   ClientHello hello_;
+  std::uint32_t version_ = 0;
+  std::vector<std::uint8_t> first_dcid_;
+  std::size_t scid_length_ = 0;
 };
 
 }  // namespace tattle::dissect

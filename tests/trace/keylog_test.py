@@ -9,7 +9,9 @@ capture its CATALOG.md lists with keys. With the same keys, the application data
 from TLS over TCP must add up to what tshark's `follow,tls,raw` shows for the TCP streams whose
 ServerHello chose what tattle decrypts (TLS 1.3; TLS 1.0 to 1.2 with AES-GCM, ChaCha20-Poly1305 or
 AES-CBC with HMAC), and those streams
-must be the flows it says it decrypted. Every HTTP/1.x and HTTP/2 request tshark reads with the
+must be the flows it says it decrypted; the QUIC stream data it decrypts and puts in order must be
+the bytes tshark's frames cover from each stream's start (each once). Every HTTP/1.x and HTTP/2
+request tshark reads with the
 keys (method, authority, target), in clear text and decrypted, must be one of tattle's messages,
 and the reverse.
 
@@ -25,6 +27,7 @@ import sys
 import tempfile
 
 from http_requests import request_problems, tattle_requests, tshark_requests
+from quic_streams import tshark_stream_bytes
 
 
 def tattle_report(tattle, capture, keylog=None):
@@ -103,6 +106,11 @@ def check_decryption(name, tattle, capture, keylog, problems):
         open(keys, "w").write("\n".join(line for line in text.splitlines() if not line.startswith("RSA ")))
         streams, tshark_bytes = tshark_decryptable(capture, keys)
         requests = check_http(name, report, capture, keys, problems)
+        quic_bytes = tshark_stream_bytes(capture, ["-o", f"tls.keylog_file:{keys}"])
+    quic = report["stats"]["quic"]
+    if quic["stream_bytes"] != quic_bytes or (quic_bytes > 0) != (quic["decrypted_flows"] > 0):
+        problems.append(f"{name}: tattle put {quic['stream_bytes']} QUIC stream bytes in order in "
+                        f"{quic['decrypted_flows']} decrypted flows; tshark {quic_bytes}")
     tls = report["stats"]["tls"]
     if tls["application_bytes"] != tshark_bytes or tls["decrypted_flows"] != len(streams):
         problems.append(f"{name}: tattle decrypted {tls['decrypted_flows']} TLS flows, {tls['application_bytes']} "
