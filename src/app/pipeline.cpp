@@ -126,7 +126,7 @@ class Worker {
       : table_(config, dissectors_, flows), threaded_(threaded) {
     if (dns != nullptr) {
       dissect::add_dns(dissectors_, *dns, dns_counters_);
-      dissect::add_quic(dissectors_, quic_counters_, keylog);
+      dissect::add_quic(dissectors_, quic_counters_, keylog, &tcp_counters_.http, http);
       dissect::add_tcp(dissectors_, tcp_counters_, keylog, http);
     }
     if (!threaded_) return;

@@ -29,6 +29,8 @@ std::string_view counter_name(HttpCounter c) {
     case HttpCounter::kH2Connections: return "h2_connections";
     case HttpCounter::kH2Errors: return "h2_errors";
     case HttpCounter::kH2StreamsDropped: return "h2_streams_dropped";
+    case HttpCounter::kH3Connections: return "h3_connections";
+    case HttpCounter::kH3Errors: return "h3_errors";
     case HttpCounter::kCount: break;
   }
   return "?";

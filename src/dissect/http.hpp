@@ -30,6 +30,8 @@ enum class HttpCounter {
   kH2Connections,   // HTTP/2 connections read
   kH2Errors,        // HTTP/2 connections whose frames or header blocks could not be read: reading stopped
   kH2StreamsDropped,  // HTTP/2 streams beyond kMaxHttp2Streams at once: not read
+  kH3Connections,   // HTTP/3 connections read (QUIC decrypted, h3 offered)
+  kH3Errors,        // HTTP/3 frames or QPACK sections and encoder streams that could not be read
   kCount,
 };
 std::string_view counter_name(HttpCounter c);

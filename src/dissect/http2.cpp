@@ -40,23 +40,8 @@ struct InflaterFree {
   void operator()(nghttp2_hd_inflater* p) const { nghttp2_hd_inflate_del(p); }
 };
 
-// One direction's message of a stream: its header fields (pseudo-header fields apart) and body.
-struct Part {
-  std::vector<std::pair<std::string, std::string>> fields;
-  std::string method, authority, path;
-  std::uint16_t status = 0;
-  MessageBody body;
-  bool ended = false;  // END_STREAM seen (or the stream reset)
-
-  [[nodiscard]] std::string_view field(std::string_view name) const {
-    for (const auto& [n, v] : fields)
-      if (n == name) return v;
-    return {};
-  }
-};
-
 struct Stream {
-  Part request, response;
+  FieldMessage request, response;
   bool reset = false;   // RST_STREAM seen: the first to go when room is needed
   bool pushed = false;  // opened by the server's PUSH_PROMISE
 };
@@ -191,7 +176,7 @@ class Http2Dissector final : public flow::Dissector {
     side.data_end = false;
   }
 
-  static Part& part(Stream& s, bool from_client) { return from_client ? s.request : s.response; }
+  static FieldMessage& part(Stream& s, bool from_client) { return from_client ? s.request : s.response; }
 
   Stream* find(std::uint32_t id) {
     const auto it = streams_.find(id);
@@ -251,7 +236,7 @@ class Http2Dissector final : public flow::Dissector {
         // The sender is done with the stream; what the other side sent before it knew is still
         // on its way (a request body behind an early response): the stream waits for its end.
         if (Stream* s = find(stream)) {
-          Part& p = part(*s, from_client);
+          FieldMessage& p = part(*s, from_client);
           if (p.body.present && !p.ended) {
             ++counter(HttpCounter::kCutShort);
             p.body.cut();
@@ -310,31 +295,14 @@ class Http2Dissector final : public flow::Dissector {
     const bool request = from_client || side.block_push;
     Stream* s = open(id);
     if (s == nullptr) return;
-    Part& p = request ? s->request : s->response;
+    FieldMessage& p = request ? s->request : s->response;
     if (side.block_push) s->pushed = true;
     if (p.body.present) {  // trailers: the fields end the message, and are not kept
       if (side.block_end_stream) end_part(id, from_client);
       return;
     }
-    Part head;
-    for (auto& [name, value] : side.block_fields) {
-      if (name.empty() || name[0] != ':') head.fields.emplace_back(std::move(name), std::move(value));
-      else if (name == ":method") head.method = std::move(value);
-      else if (name == ":authority") head.authority = std::move(value);
-      else if (name == ":path") head.path = std::move(value);
-      else if (name == ":status" && value.size() == 3 &&
-               std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
-        head.status = static_cast<std::uint16_t>((value[0] - '0') * 100 + (value[1] - '0') * 10 + (value[2] - '0'));
-    }
     // Interim responses (1xx) come before the final one: passed over.
-    if (!request && head.status >= 100 && head.status < 200) return;
-    if (request && head.authority.empty()) head.authority = head.field("host");
-    p.fields = std::move(head.fields);
-    p.method = std::move(head.method);
-    p.authority = std::move(head.authority);
-    p.path = std::move(head.path);
-    p.status = head.status;
-    p.body.start(ts, p.field("content-encoding"));
+    if (!p.take_head(side.block_fields, request, ts)) return;
     if (request) {
       ++counter(HttpCounter::kRequests);
       requests_.add(p.method, p.authority, p.path, p.field("user-agent"), *context_.counters);
@@ -347,7 +315,7 @@ class Http2Dissector final : public flow::Dissector {
   void end_part(std::uint32_t id, bool request) {
     Stream* s = find(id);
     if (s == nullptr) return;
-    Part& p = request ? s->request : s->response;
+    FieldMessage& p = request ? s->request : s->response;
     p.ended = true;
     p.body.end();
     if (s->request.ended && s->response.ended) finish(id);
@@ -362,41 +330,7 @@ class Http2Dissector final : public flow::Dissector {
   }
 
   void emit(std::uint32_t id, Stream& s) {
-    if (!s.response.body.present) ++counter(HttpCounter::kUnanswered);
-    else if (!s.request.body.present) ++counter(HttpCounter::kUnsolicited);
-    for (Part* p : {&s.request, &s.response})
-      if (p->body.present && !p->ended) {
-        ++counter(HttpCounter::kCutShort);
-        p->body.cut();
-      }
-    ++counter(HttpCounter::kExchanges);
-    if (context_.sink == nullptr) return;
-    HttpExchange x;
-    x.flow_id = context_.flow_id;
-    x.client = context_.client;
-    x.server = context_.server;
-    x.stream_id = id;
-    x.version = "HTTP/2";
-    x.decrypted = decrypted_;
-    x.pushed = s.pushed;
-    x.has_request = s.request.body.present;
-    x.has_response = s.response.body.present;
-    x.method = s.request.method;
-    x.authority = s.request.authority;
-    x.target = s.request.path;
-    x.status = s.response.status;
-    std::vector<HttpHeader> fields[2];
-    Part* parts[2] = {&s.request, &s.response};
-    HttpMessage* views[2] = {&x.request, &x.response};
-    for (int i = 0; i < 2; ++i) {
-      if (!parts[i]->body.present) continue;
-      for (const auto& [n, v] : parts[i]->fields) fields[i].push_back({n, v});
-      views[i]->headers = fields[i];
-      views[i]->content_type = parts[i]->field("content-type");
-      views[i]->content_encoding = parts[i]->field("content-encoding");
-      parts[i]->body.view(*views[i], *context_.counters);
-    }
-    context_.sink->on_http(x);
+    emit_exchange(context_, id, "HTTP/2", decrypted_, s.pushed, s.request, s.response);
   }
 
   HttpContext context_;

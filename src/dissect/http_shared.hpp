@@ -1,6 +1,6 @@
-// What the HTTP dissectors (HTTP/1.x and HTTP/2) share: a message's body, decoded into its bounded
-// view as it arrives, with the fields of the view the sinks get; and the flow's first requests,
-// which name it.
+// What the HTTP dissectors share: a message's body, decoded into its bounded view as it arrives,
+// with the fields of the view the sinks get; HTTP/2's and HTTP/3's messages, whose heads are field
+// lists with pseudo-header fields; and the flow's first requests, which name it.
 #pragma once
 
 #include <cstdint>
@@ -54,6 +54,30 @@ struct MessageBody {
     else if (!decoder.whole()) ++counters[HttpCounter::kBodiesCut];
   }
 };
+
+// One side of an HTTP/2 or HTTP/3 stream: its head's fields (the pseudo-header fields apart) and
+// its body.
+struct FieldMessage {
+  std::vector<std::pair<std::string, std::string>> fields;
+  std::string method, authority, path;
+  std::uint16_t status = 0;
+  MessageBody body;
+  bool ended = false;  // the stream's end (END_STREAM, FIN) came, or it was reset
+
+  [[nodiscard]] std::string_view field(std::string_view name) const {
+    for (const auto& [n, v] : fields)
+      if (n == name) return v;
+    return {};
+  }
+  // Takes a decoded field list as this message's head, read at `ts`; false for an interim (1xx)
+  // response, which is passed over.
+  bool take_head(std::vector<std::pair<std::string, std::string>>& list, bool request, core::Timestamp ts);
+};
+
+// Hands a stream's request and response on as one exchange (whichever of them came), counting
+// what was missing or cut short.
+void emit_exchange(const HttpContext& context, std::uint64_t stream_id, std::string_view version, bool decrypted,
+                   bool pushed, FieldMessage& request, FieldMessage& response);
 
 // The first kMaxFlowRequests requests of a flow, for its record; their Hosts name it.
 class FlowRequests {

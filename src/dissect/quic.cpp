@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "decode/packet.hpp"
+#include "dissect/http3.hpp"
 #include "dissect/quic_session.hpp"
 #include "flow/flow_record.hpp"
 
@@ -12,11 +13,12 @@ namespace {
 
 class QuicDissector final : public flow::Dissector {
  public:
-  QuicDissector(core::Counters<QuicCounter>& counters, decrypt::KeyLog* keylog)
-      : counters_(counters), keylog_(keylog), reader_(counters) {}
+  QuicDissector(core::Counters<QuicCounter>& counters, decrypt::KeyLog* keylog, const HttpContext& http)
+      : counters_(counters), keylog_(keylog), http_(http), reader_(counters) {}
 
-  flow::Progress on_datagram(flow::Direction dir, core::Timestamp, core::Bytes payload) override {
+  flow::Progress on_datagram(flow::Direction dir, core::Timestamp ts, core::Bytes payload) override {
     const bool from_client = dir == flow::Direction::kFromClient;
+    now_ = ts;
     if (session_ != nullptr) {
       session_->on_datagram(from_client, payload);
       return flow::Progress::done(payload.size());
@@ -39,11 +41,13 @@ class QuicDissector final : public flow::Dissector {
 
   void on_close() override {
     if (reader_.state() == QuicInitialReader::State::kReading) ++counters_[QuicCounter::kIncomplete];
+    if (http3_ != nullptr) http3_->finish();
   }
 
   void annotate(flow::FlowRecord& r) override {
     if (reader_.state() != QuicInitialReader::State::kRead) return;
     const ClientHello& hello = reader_.client_hello();
+    if (http3_ != nullptr) http3_->annotate(r);
     r.ja4 = ja4(hello, 'q');
     r.alpn = hello.alpn;
     r.tls_versions = offered_versions(hello);
@@ -64,30 +68,42 @@ class QuicDissector final : public flow::Dissector {
   }
 
  private:
-  // With the connection's secrets logged, the rest of the flow is decrypted.
+  // With the connection's secrets logged, the rest of the flow is decrypted, and its streams
+  // read as HTTP/3 when the client offered it (ALPN "h3", or a draft's "h3-29").
   void start_session() {
     decrypt::KeyLog::Secrets secrets;
-    if (keylog_ == nullptr || !keylog_->copy_secrets(reader_.client_hello().random, secrets)) return;
-    session_ = std::make_unique<QuicSession>(reader_.version(), reader_.first_dcid(), reader_.scid_length(),
-                                             std::move(secrets),
-                                             [](std::uint64_t, bool, core::Bytes, bool) {});
+    const ClientHello& hello = reader_.client_hello();
+    if (keylog_ == nullptr || !keylog_->copy_secrets(hello.random, secrets)) return;
+    const bool h3 = std::any_of(hello.alpn.begin(), hello.alpn.end(),
+                                [](const std::string& p) { return p == "h3" || p.starts_with("h3-"); });
+    if (h3 && http_.counters != nullptr) http3_ = std::make_unique<Http3Connection>(http_);
+    session_ = std::make_unique<QuicSession>(
+        reader_.version(), reader_.first_dcid(), reader_.scid_length(), std::move(secrets),
+        [this](std::uint64_t id, bool from_client, core::Bytes data, bool fin) {
+          if (http3_ != nullptr) http3_->on_stream(id, from_client, data, fin, now_);
+        });
   }
 
   core::Counters<QuicCounter>& counters_;
   decrypt::KeyLog* keylog_;
+  HttpContext http_;
   QuicInitialReader reader_;
   std::unique_ptr<QuicSession> session_;
+  std::unique_ptr<Http3Connection> http3_;
+  core::Timestamp now_;  // of the datagram being read
 };
 
 }  // namespace
 
-void add_quic(flow::DissectorTable& table, core::Counters<QuicCounter>& counters, decrypt::KeyLog* keylog) {
-  table.add([&counters, keylog](const flow::FlowContext& flow) -> std::unique_ptr<flow::Dissector> {
+void add_quic(flow::DissectorTable& table, core::Counters<QuicCounter>& counters, decrypt::KeyLog* keylog,
+              core::Counters<HttpCounter>* http_counters, HttpSink* http) {
+  table.add([&counters, keylog, http_counters, http](const flow::FlowContext& flow) -> std::unique_ptr<flow::Dissector> {
     if (flow.ip_proto != decode::ip_proto::kUdp || flow.first_dir != flow::Direction::kFromClient ||
         !starts_quic_first_flight(flow.first_payload))
       return nullptr;
     ++counters[QuicCounter::kFlows];
-    return std::make_unique<QuicDissector>(counters, keylog);
+    return std::make_unique<QuicDissector>(counters, keylog,
+                                           HttpContext{http_counters, http, flow.id, flow.client, flow.server});
   });
 }
 

@@ -149,8 +149,9 @@ void MessageLog::on_http(const dissect::HttpExchange& x) {
 
 void MessageLog::finish(const RunStats& s) {
   const auto without = s.keylog[decrypt::KeyLogCounter::kHandshakesWithoutKeys];
-  fmt::print(out_, "{} exchanges{}; {} TLS flows decrypted", shown_, flow_ != 0 ? fmt::format(" of flow {}", flow_) : "",
-             s.tls[dissect::TlsCounter::kDecryptedFlows]);
+  fmt::print(out_, "{} exchanges{}; {} TLS and {} QUIC flows decrypted", shown_,
+             flow_ != 0 ? fmt::format(" of flow {}", flow_) : "", s.tls[dissect::TlsCounter::kDecryptedFlows],
+             s.quic[dissect::QuicCounter::kDecryptedFlows]);
   if (without > 0) fmt::print(out_, ", {} TLS/QUIC handshakes without keys", without);
   fmt::print(out_, "\n");
   std::fflush(out_);
