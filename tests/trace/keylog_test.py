@@ -263,10 +263,33 @@ def main():
               expected(randoms, keylog_randoms(open(wrong).read())), problems)
     finally:
         os.unlink(wrong)
+    # Wrong secrets for the right connections (every secret's first byte altered): each keyed TLS
+    # flow fails at its first protected record, nothing is decrypted or read as HTTP, and the run
+    # still ends well.
+    suites_keys = os.path.join(args.traces, "tls-suites.keylog")
+    with tempfile.NamedTemporaryFile("w", suffix=".keylog", delete=False) as f:
+        for line in open(suites_keys):
+            fields = line.split()
+            if len(fields) == 3:
+                fields[2] = ("0" if fields[2][0] != "0" else "1") + fields[2][1:]
+            f.write(" ".join(fields) + "\n")
+        bad_secrets = f.name
+    try:
+        out = subprocess.run([args.tattle, "audit", "-q", os.path.join(args.traces, "tls-suites.pcapng"), "--keylog",
+                              bad_secrets, "--json", "-"], capture_output=True, text=True)
+        report = json.loads(out.stdout) if out.returncode == 0 else {}
+        keyed = [f for f in report.get("flows", []) if f.get("sni")]
+        if (out.returncode != 0 or not keyed or any(f.get("decrypted") for f in keyed)
+                or any(f.get("decrypt_reason") != "bad_record" for f in keyed)
+                or [m for m in report["messages"] if m["decrypted"]]):
+            problems.append(f"tls-suites.pcapng with wrong secrets: exit {out.returncode}, "
+                            f"{[(f['id'], f.get('decrypted'), f.get('decrypt_reason')) for f in keyed]}")
+    finally:
+        os.unlink(bad_secrets)
     # No key log and no pcapng: no key could be had, so no handshake is counted either way.
     check("sample.pcap without a key log", tattle_keylog(args.tattle, sample),
           {"handshakes_with_keys": 0, "handshakes_without_keys": 0, "connections": 0, "unused": 0}, problems)
-    checked = 5
+    checked = 6
 
     if args.corpus:
         catalog = os.path.join(args.corpus, "CATALOG.md")
