@@ -248,14 +248,15 @@ class HttpDissector final : public flow::Dissector {
     const bool tunnel = m.head.status == 101 || (method == "CONNECT" && m.head.status < 300);
     if (tunnel) {
       ++counter(HttpCounter::kUpgraded);
+      // An upgrade to HTTP/2 in clear text (RFC 7540 §3.2): the client's preface comes next, and
+      // the response to the upgraded request on stream 1. (Asked before the exchange goes.)
+      const bool h2 = m.head.status == 101 && upgrades_to_h2(m.head);
       finish_message(m);
       side.message = nullptr;
       stop(sides_[0]);
       stop(sides_[1]);
-      emit_ready();
-      // An upgrade to HTTP/2 in clear text (RFC 7540 §3.2): the client's preface comes next, and
-      // the response to the upgraded request on stream 1.
-      if (m.head.status == 101 && upgrades_to_h2(m.head)) h2_ = make_http2_dissector(context_, decrypted_);
+      emit_ready();  // hands the exchange on, and lets go of it
+      if (h2) h2_ = make_http2_dissector(context_, decrypted_);
       return size;
     }
     // RFC 9112 §6.3: no body after HEAD, 204 and 304; otherwise chunks, a length, or the close.
