@@ -12,7 +12,10 @@
 namespace {
 
 struct Sink final : tattle::dissect::QuicFrameSink {
-  void on_crypto(std::uint64_t offset, tattle::core::Bytes data) override { sum += offset + data.size(); }
+  bool on_crypto(std::uint64_t offset, tattle::core::Bytes data) override {
+    sum += offset + data.size();
+    return true;
+  }
   void on_stream(std::uint64_t id, std::uint64_t offset, tattle::core::Bytes data, bool fin) override {
     sum += id + offset + data.size() + (fin ? 1 : 0);
   }

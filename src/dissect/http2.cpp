@@ -32,10 +32,6 @@ namespace flag {
 constexpr std::uint8_t kEndStream = 0x1, kAck = 0x1, kEndHeaders = 0x4, kPadded = 0x8, kPriority = 0x20;
 }
 
-std::uint32_t u32(const std::uint8_t* p) {
-  return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3];
-}
-
 struct InflaterFree {
   void operator()(nghttp2_hd_inflater* p) const { nghttp2_hd_inflate_del(p); }
 };
@@ -76,7 +72,7 @@ class Http2Dissector final : public flow::Dissector {
       if (rest.size() < kFrameHeader) return progress(used, kFrameHeader);
       const std::size_t length = std::size_t{rest[0]} << 16 | std::size_t{rest[1]} << 8 | rest[2];
       const std::uint8_t type = rest[3], flags = rest[4];
-      const std::uint32_t stream = u32(rest.data() + 5) & 0x7fffffffu;
+      const std::uint32_t stream = core::ByteReader::load_u32be(rest.data() + 5) & 0x7fffffffu;
       if (type == frame::kData) {
         // Streamed as it comes: a DATA frame may be as long as 16 MiB.
         std::size_t pad = 0, header = kFrameHeader;
@@ -226,7 +222,7 @@ class Http2Dissector final : public flow::Dissector {
         Side& peer = sides_[from_client ? 1 : 0];
         for (std::size_t i = 0; i < payload.size(); i += 6)
           if ((std::uint16_t{payload[i]} << 8 | payload[i + 1]) == 1) {
-            peer.table_size = std::min(u32(payload.data() + i + 2), kMaxTableSize);
+            peer.table_size = std::min(core::ByteReader::load_u32be(payload.data() + i + 2), kMaxTableSize);
             peer.table_size_pending = true;
           }
         if (peer.block_stream == 0) apply_table_size(peer);

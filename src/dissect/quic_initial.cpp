@@ -36,7 +36,6 @@ constexpr std::size_t kMaxConnectionId = 20;  // RFC 9000 §17.2, for v1 (and so
 constexpr std::size_t kSampleOffset = 4;      // RFC 9001 §5.4.2: as if the packet number had 4 bytes
 constexpr std::size_t kSampleSize = 16;
 constexpr std::size_t kTagSize = 16;
-constexpr std::uint64_t kMaxVarint = (std::uint64_t{1} << 62) - 1;
 constexpr std::uint8_t kClientHelloType = 1;
 constexpr std::size_t kHandshakeHeader = 4;
 
@@ -93,23 +92,6 @@ const EVP_CIPHER* aes_128_ecb() {
 // HKDF-Expand-Label with an empty context and SHA-256, as RFC 9001 §5.1 uses it.
 bool expand_label(core::Bytes secret, std::string_view label, std::span<std::uint8_t> out) {
   return decrypt::hkdf_expand_label(decrypt::Hash::kSha256, secret, label, {}, out);
-}
-
-// The ACK frame's fields after its type (RFC 9000 §19.3); each range takes at least two bytes,
-// so a count larger than the payload fails the reader rather than looping long.
-bool skip_ack(core::ByteReader& r, bool ecn) {
-  quic_varint(r);  // largest acknowledged
-  quic_varint(r);  // ACK delay
-  const std::uint64_t ranges = quic_varint(r);
-  quic_varint(r);  // first ACK range
-  for (std::uint64_t i = 0; i < ranges && r.ok(); ++i) {
-    quic_varint(r);  // gap
-    quic_varint(r);  // ACK range length
-  }
-  if (ecn) {
-    for (int i = 0; i < 3; ++i) quic_varint(r);  // ECT(0), ECT(1), ECN-CE counts
-  }
-  return r.ok();
 }
 
 }  // namespace
@@ -242,37 +224,15 @@ void QuicCryptoStream::release() {
 }
 
 bool read_initial_frames(core::Bytes payload, QuicCryptoStream& stream) {
-  core::ByteReader r(payload);
-  while (r.remaining() > 0) {
-    // Frame types are variable-length integers (RFC 9000 §12.4); those allowed in Initial
-    // packets are listed in its Table 3.
-    const std::uint64_t type = quic_varint(r);
-    switch (type) {
-      case 0x00:  // PADDING
-      case 0x01:  // PING
-        break;
-      case 0x02:  // ACK
-      case 0x03:  // ACK with ECN counts
-        if (!skip_ack(r, type == 0x03)) return false;
-        break;
-      case 0x06: {  // CRYPTO
-        const std::uint64_t offset = quic_varint(r);
-        const std::uint64_t length = quic_varint(r);
-        const core::Bytes data = r.take(length);
-        if (!r.ok() || offset > kMaxVarint - length || !stream.add(offset, data)) return false;
-        break;
-      }
-      case 0x1c:  // CONNECTION_CLOSE for a transport error (0x1d, the application's, is not allowed)
-        quic_varint(r);            // error code
-        quic_varint(r);            // frame type
-        r.take(quic_varint(r));    // reason phrase
-        break;
-      default:
-        return false;
-    }
-    if (!r.ok()) return false;
-  }
-  return true;
+  // Only CRYPTO data is kept; the frame reader refuses what an Initial packet may not hold.
+  struct Crypto final : QuicFrameSink {
+    explicit Crypto(QuicCryptoStream& s) : stream(s) {}
+    bool on_crypto(std::uint64_t offset, core::Bytes data) override { return stream.add(offset, data); }
+    void on_stream(std::uint64_t, std::uint64_t, core::Bytes, bool) override {}
+    void on_reset(std::uint64_t) override {}
+    QuicCryptoStream& stream;
+  } crypto(stream);
+  return read_quic_frames(payload, crypto, true);
 }
 
 void QuicInitialReader::on_datagram(core::Bytes datagram) {

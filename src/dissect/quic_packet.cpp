@@ -124,13 +124,14 @@ bool QuicPacketKeys::open(core::Bytes p, std::size_t pn_offset, bool long_header
                             sealed.last(kTag), payload);
 }
 
-bool read_quic_frames(core::Bytes payload, QuicFrameSink& sink) {
+bool read_quic_frames(core::Bytes payload, QuicFrameSink& sink, bool handshake) {
   core::ByteReader r(payload);
   const auto skip_varints = [&](int n) {
     for (int i = 0; i < n; ++i) quic_varint(r);
   };
   while (r.remaining() > 0 && r.ok()) {
     const std::uint64_t type = quic_varint(r);
+    if (handshake && type > 0x03 && type != 0x06 && type != 0x1c) return false;
     if (type >= 0x08 && type <= 0x0f) {  // STREAM, with its OFF, LEN and FIN bits
       const std::uint64_t id = quic_varint(r);
       const std::uint64_t offset = (type & 0x04) ? quic_varint(r) : 0;
@@ -167,8 +168,7 @@ bool read_quic_frames(core::Bytes payload, QuicFrameSink& sink) {
       case 0x06: {  // CRYPTO
         const std::uint64_t offset = quic_varint(r);
         const core::Bytes data = r.take(quic_varint(r));
-        if (!r.ok() || offset > (std::uint64_t{1} << 62) - data.size()) return false;
-        sink.on_crypto(offset, data);
+        if (!r.ok() || offset > (std::uint64_t{1} << 62) - data.size() || !sink.on_crypto(offset, data)) return false;
         break;
       }
       case 0x07:  // NEW_TOKEN

@@ -57,15 +57,18 @@ class QuicPacketKeys {
 class QuicFrameSink {
  public:
   virtual ~QuicFrameSink() = default;
-  virtual void on_crypto(std::uint64_t offset, core::Bytes data) = 0;
+  // False stops the reading (the data could not be taken).
+  virtual bool on_crypto(std::uint64_t offset, core::Bytes data) = 0;
   virtual void on_stream(std::uint64_t stream_id, std::uint64_t offset, core::Bytes data, bool fin) = 0;
   virtual void on_reset(std::uint64_t stream_id) = 0;
 };
 
 // Reads every frame of a payload (RFC 9000 §19; RFC 9221's DATAGRAM; the ACK_FREQUENCY and
 // IMMEDIATE_ACK of draft-ietf-quic-ack-frequency and picoquic's TIMESTAMP); false at a frame
-// that is damaged or of a type not known here: the frames after it are not read.
-bool read_quic_frames(core::Bytes payload, QuicFrameSink& sink);
+// that is damaged or of a type not known here: the frames after it are not read. With
+// `handshake`, the payload is an Initial or Handshake packet's, where only PADDING, PING, ACK,
+// CRYPTO and a transport CONNECTION_CLOSE may be (RFC 9000 Table 3): any other is refused too.
+bool read_quic_frames(core::Bytes payload, QuicFrameSink& sink, bool handshake = false);
 
 // A variable-length integer (RFC 9000 §16).
 std::uint64_t quic_varint(core::ByteReader& r);

@@ -40,8 +40,9 @@ TEST(QuicPacketKeys, OpensRfc9001sChaChaShortHeaderPacket) {
 }
 
 struct Seen final : QuicFrameSink {
-  void on_crypto(std::uint64_t offset, core::Bytes data) override {
+  bool on_crypto(std::uint64_t offset, core::Bytes data) override {
     crypto.emplace_back(offset, std::string(data.begin(), data.end()));
+    return true;
   }
   void on_stream(std::uint64_t id, std::uint64_t offset, core::Bytes data, bool fin) override {
     streams.push_back({id, offset, std::string(data.begin(), data.end()), fin});

@@ -18,7 +18,7 @@ constexpr std::size_t kMaxFinished = 65536;  // finished streams remembered, so 
 struct Frames final : QuicFrameSink {
   std::function<void(std::uint64_t, std::uint64_t, core::Bytes, bool)> stream;
   std::function<void(std::uint64_t)> reset;
-  void on_crypto(std::uint64_t, core::Bytes) override {}  // the handshake's own messages: not read
+  bool on_crypto(std::uint64_t, core::Bytes) override { return true; }  // the handshake's own messages: not read
   void on_stream(std::uint64_t id, std::uint64_t offset, core::Bytes data, bool fin) override {
     stream(id, offset, data, fin);
   }
@@ -152,7 +152,7 @@ void QuicSession::open_protected(bool from_client, int level, core::Bytes packet
       s.streams.erase(it);
     }
   };
-  if (!read_quic_frames(payload_, frames)) ++unread_;
+  if (!read_quic_frames(payload_, frames, level == kHandshake)) ++unread_;
 }
 
 void QuicSession::take_stream(bool from_client, std::uint64_t id, std::uint64_t offset, core::Bytes data, bool fin) {
