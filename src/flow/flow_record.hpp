@@ -130,6 +130,9 @@ struct FlowRecord : FlowCore {
   std::vector<std::string_view> tags;
   // App Privacy Report records only: the network accesses the record sums (0 for packet flows).
   std::uint64_t hits = 0;
+  // When the flow table was asked for them (flow::Config::send_merge_ns): the start times (ns) of
+  // the client's send events, in order.
+  std::vector<std::int64_t> sends;
 };
 
 }  // namespace tattle::flow

@@ -19,6 +19,7 @@ std::string_view counter_name(FlowCounter c) {
     case FlowCounter::kEndedAtEnd: return "ended_at_end_of_input";
     case FlowCounter::kDissectorRejects: return "dissector_rejects";
     case FlowCounter::kDissectorDropped: return "dissector_dropped_bytes";
+    case FlowCounter::kSendsDropped: return "send_events_dropped";
     case FlowCounter::kCount: break;
   }
   return "?";
@@ -109,6 +110,12 @@ struct FlowTable::Slot {
   bool fin[2] = {false, false};
   bool datagrams_finished = false;  // the dissector's on_datagram said kFinished
   bool rechoose = false;            // it said kIdle and was dropped: choose again on more data
+  // Send events (Config::send_merge_ns): their start times, the last new-payload packet's time,
+  // and the client's highest sequence number sent (retransmissions are not new sends).
+  bool out_seq_known = false;
+  std::uint32_t out_seq_end = 0;
+  std::int64_t last_send_ns = 0;
+  std::vector<std::int64_t> sends;
   reassembly::TcpStream streams[2];
   // The feeds refer to `dissector` where it lies: slots never move (see chunks_).
   std::unique_ptr<Dissector> dissector;
@@ -240,6 +247,9 @@ void FlowTable::report(Slot& s, EndReason reason) {
     s.dissector->on_close();
     s.dissector->annotate(r);
   }
+  live_sends_ -= s.sends.size();
+  r.sends = std::move(s.sends);
+  s.sends.clear();
   r.end_reason = reason;
   switch (reason) {
     case EndReason::kIdle: ++counters_[FlowCounter::kEndedIdle]; break;
@@ -260,6 +270,7 @@ void FlowTable::forget(std::uint32_t slot) {
   s.streams[0] = reassembly::TcpStream();
   s.streams[1] = reassembly::TcpStream();
   s.syn = s.synack = s.rst = s.fin[0] = s.fin[1] = s.datagrams_finished = s.rechoose = false;
+  s.out_seq_known = false;
   free_.push_back(slot);
 }
 
@@ -283,6 +294,27 @@ void FlowTable::track_tcp(Slot& s, Direction dir, const decode::PacketView& p) {
     for (const auto& f : s.feeds->of) counters_[FlowCounter::kDissectorDropped] += f.dropped();
     s.feeds.reset();
   }
+}
+
+void FlowTable::track_send(Slot& s, const decode::PacketView& p, bool tcp) {
+  if (tcp) {
+    const std::uint32_t end = p.seq + static_cast<std::uint32_t>(p.payload_len);
+    // Serial-number arithmetic (RFC 1982): a segment that ends at or before the highest byte
+    // already sent is a retransmission.
+    if (s.out_seq_known && static_cast<std::int32_t>(end - s.out_seq_end) <= 0) return;
+    s.out_seq_known = true;
+    s.out_seq_end = end;
+  }
+  const std::int64_t t = p.ts.ns;
+  const bool same_event = !s.sends.empty() && t - s.last_send_ns <= config_.send_merge_ns;
+  s.last_send_ns = std::max(s.last_send_ns, t);
+  if (same_event) return;
+  if (s.sends.size() >= config_.max_sends_per_flow || live_sends_ >= config_.max_live_sends) {
+    ++counters_[FlowCounter::kSendsDropped];
+    return;
+  }
+  s.sends.push_back(t);
+  ++live_sends_;
 }
 
 void FlowTable::expire(core::Timestamp now) {
@@ -322,6 +354,7 @@ void FlowTable::on_packet(const decode::PacketView& p, std::uint64_t frame_numbe
   r.payload_bytes[d] += p.payload_len;
   r.end = std::max(r.end, p.ts);
   if (r.app == core::kNoApp) r.app = p.app;
+  if (config_.send_merge_ns > 0 && dir == Direction::kFromClient && p.payload_len > 0) track_send(s, p, tcp);
 
   if (tcp) {
     track_tcp(s, dir, p);

@@ -29,6 +29,7 @@ enum class FlowCounter {
   kEndedAtEnd,       // still open when the input ended
   kDissectorRejects,
   kDissectorDropped, // bytes a dissector left unconsumed beyond the pending limit
+  kSendsDropped,     // client send events not kept (Config::max_sends_per_flow, max_live_sends)
   kCount,
 };
 std::string_view counter_name(FlowCounter c);
@@ -40,6 +41,11 @@ struct Config {
   std::int64_t other_idle_ns = 60 * core::kNsPerSecond;
   std::size_t max_flows = 1 << 20;                          // live flows per table
   std::size_t max_dissector_pending = 256 * 1024;           // per direction
+  // When above 0, each flow keeps the times of its client's send events (FlowRecord::sends):
+  // packets with new payload, one event until the client pauses for longer than this.
+  std::int64_t send_merge_ns = 0;
+  std::size_t max_sends_per_flow = 1 << 16;
+  std::size_t max_live_sends = 1 << 22;  // held by the table's live flows together
   reassembly::Limits reassembly;
 };
 
@@ -107,6 +113,7 @@ class FlowTable {
   // Frees its slot for reuse.
   void forget(std::uint32_t slot);
   void track_tcp(Slot& s, Direction dir, const decode::PacketView& p);
+  void track_send(Slot& s, const decode::PacketView& p, bool tcp);
   void link_back(std::uint32_t slot, Lane lane);
   void unlink(std::uint32_t slot);
   [[nodiscard]] std::int64_t timeout(Lane lane) const;
@@ -128,6 +135,7 @@ class FlowTable {
   // Per lane, a list of flows from least to most recently active: expiry looks only at heads.
   std::uint32_t head_[static_cast<int>(Lane::kCount)];
   std::uint32_t tail_[static_cast<int>(Lane::kCount)];
+  std::size_t live_sends_ = 0;
   core::Counters<FlowCounter> counters_;
 };
 

@@ -76,6 +76,44 @@ TEST_F(FlowTableTest, HandshakeMakesOneOrientedFlow) {
   EXPECT_EQ(f.end, core::Timestamp::from_seconds(101));
 }
 
+// The client's send events: new payload only (no pure ACKs, no retransmissions, nothing the
+// server sends), one event until the client pauses for longer than the merge gap.
+TEST_F(FlowTableTest, SendEventsOfTheClient) {
+  config.send_merge_ns = 5'000'000;
+  config.max_sends_per_flow = 3;
+  FlowTable t(config, none, sink);
+  const auto c = ep("192.0.2.10", 50000), s = ep("198.51.100.1", 443);
+  const std::uint8_t data[100] = {};
+  const auto at_ms = [](PacketView p, std::int64_t ms) {
+    p.ts.ns += ms * 1'000'000;
+    return p;
+  };
+  std::uint64_t frame = 0;
+  t.on_packet(tcp(c, s, 100, tf::kSyn, 1000), ++frame);
+  t.on_packet(tcp(s, c, 100, tf::kSyn | tf::kAck, 5000), ++frame);
+  t.on_packet(at_ms(tcp(c, s, 100, tf::kAck | tf::kPsh, 1001, data), 10), ++frame);   // event 1
+  t.on_packet(at_ms(tcp(c, s, 100, tf::kAck, 1101, {data, 50}), 14), ++frame);        // same event
+  t.on_packet(at_ms(tcp(s, c, 100, tf::kAck | tf::kPsh, 5001, data), 30), ++frame);   // the server's
+  t.on_packet(at_ms(tcp(c, s, 100, tf::kAck, 1151), 31), ++frame);                    // a pure ACK
+  t.on_packet(at_ms(tcp(c, s, 100, tf::kAck | tf::kPsh, 1001, data), 40), ++frame);   // retransmitted
+  t.on_packet(at_ms(tcp(c, s, 100, tf::kAck | tf::kPsh, 1151, data), 70), ++frame);   // event 2
+  t.on_packet(at_ms(tcp(c, s, 100, tf::kAck | tf::kPsh, 1251, data), 90), ++frame);   // event 3
+  t.on_packet(at_ms(tcp(c, s, 100, tf::kAck | tf::kPsh, 1351, data), 120), ++frame);  // beyond the 3 kept
+  t.finish();
+  ASSERT_EQ(sink.flows.size(), 1u);
+  const std::int64_t base = 100 * core::kNsPerSecond;
+  EXPECT_EQ(sink.flows[0].sends, (std::vector<std::int64_t>{base + 10'000'000, base + 70'000'000, base + 90'000'000}));
+  EXPECT_EQ(t.counters()[FlowCounter::kSendsDropped], 1u);
+}
+
+TEST_F(FlowTableTest, NoSendEventsUnlessAsked) {
+  FlowTable t(config, none, sink);
+  t.on_packet(udp(ep("192.0.2.10", 40000), ep("198.51.100.1", 443), 100, 1200), 1);
+  t.finish();
+  ASSERT_EQ(sink.flows.size(), 1u);
+  EXPECT_TRUE(sink.flows[0].sends.empty());
+}
+
 TEST_F(FlowTableTest, SynAckFirstStillFindsTheClient) {
   FlowTable t(config, none, sink);
   const auto c = ep("2001:db8::1", 40000), s = ep("2001:db8::2", 8443);
