@@ -1,0 +1,60 @@
+// Is a train of send events coupled to a train of keystrokes? The statistic is how many sends
+// follow a keystroke by a lag within a lag window; its distribution under independence
+// comes from circular shifts of the keystroke train within the analysis window, which keep the
+// rhythm of both trains (bursts of typing, periodic sends) and only break their alignment.
+// Hand-written: no Debian library does shift-surrogate tests on event trains.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace tattle::detect {
+
+// The lag windows tried, [lo, hi] in ns after a key: a sender that reacts at once or within a
+// few round trips, and one that waits for a pause in typing (a debounce) of up to 0.9 s. Narrow
+// windows only: when typing and sending both come in bursts, the count in a wide or late window
+// is mostly the overlap of bursts, whose law under independence is lumpy and heavy-tailed — the
+// fitted tail then claimed too much (measured on simulated sessions: coupling_test.cpp). The
+// most significant window is taken, and its p-value multiplied by their number (Bonferroni).
+struct LagWindow {
+  std::int64_t lo, hi;
+};
+inline constexpr std::array<LagWindow, 5> kLagWindows = {{{0, 100'000'000},
+                                                          {0, 300'000'000},
+                                                          {200'000'000, 500'000'000},
+                                                          {400'000'000, 700'000'000},
+                                                          {600'000'000, 900'000'000}}};
+
+struct CouplingResult {
+  std::size_t keystrokes = 0;  // keys in the window
+  std::size_t sends = 0;       // sends in the window
+  std::size_t window = 0;      // index into kLagWindows of the most significant lag window
+  std::size_t explained = 0;   // sends that follow a key by a lag within that lag window
+  std::size_t coupled = 0;     // keys followed by a send within it
+  double null_mean = 0;        // the explained count's mean over the shifts
+  double p_value = 1;          // corrected for the windows tried
+  bool tested = false;         // enough keys, sends and room for shifts
+};
+
+// Keys and sends sorted, in ns of one clock; only those in [begin, end) take part. Keys are
+// shifted around that interval by `shifts` amounts spread evenly over it, leaving out shifts
+// within a window's end (plus a quarter of a second) of no shift at all.
+CouplingResult test_coupling(std::span<const std::int64_t> keys, std::span<const std::int64_t> sends,
+                             std::int64_t begin, std::int64_t end, int shifts = 400);
+
+// P(X >= t) for X the number of successes among n trials whose mean is `mean` and variance
+// `variance`: binomial when the variance is at most the binomial's, else beta-binomial with that
+// variance (positively correlated trials, as keys typed in one burst are).
+double count_tail(std::size_t n, double mean, double variance, std::size_t t);
+
+// Benjamini-Hochberg adjusted p-values (q-values), in the order given.
+std::vector<double> benjamini_hochberg(std::span<const double> p);
+
+// For each key, the lag (ns) to the first send at or after it, or -1 when none comes within
+// `max_lag`. Both sorted.
+std::vector<std::int64_t> lags_after(std::span<const std::int64_t> keys, std::span<const std::int64_t> sends,
+                                     std::int64_t max_lag);
+
+}  // namespace tattle::detect

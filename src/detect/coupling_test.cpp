@@ -1,0 +1,146 @@
+// The coupling test on synthetic trains: typing with human rhythm against senders that follow
+// each key, debounce, batch, or ignore the keys; the tails and the BH adjustment on known values.
+#include "detect/coupling.hpp"
+
+#include <array>
+#include <cmath>
+#include <random>
+
+#include <gtest/gtest.h>
+
+namespace tattle::detect {
+namespace {
+
+constexpr std::int64_t kMs = 1'000'000;
+
+// Key-down times: words of 2 to 9 keys, log-normal intervals (median 180 ms), longer gaps between
+// words and now and then a pause to think.
+std::vector<std::int64_t> typing(std::mt19937_64& rng, std::size_t n, std::int64_t start) {
+  std::lognormal_distribution<double> key(std::log(180.0), 0.35);
+  std::uniform_int_distribution<int> word(2, 9);
+  std::uniform_real_distribution<double> gap(150, 450), pause(1000, 4000);
+  std::bernoulli_distribution think(0.15);
+  std::vector<std::int64_t> keys;
+  std::int64_t t = start;
+  while (keys.size() < n) {
+    for (int i = word(rng); i > 0 && keys.size() < n; --i) {
+      keys.push_back(t);
+      t += static_cast<std::int64_t>(key(rng) * kMs);
+    }
+    t += static_cast<std::int64_t>((think(rng) ? pause(rng) : gap(rng)) * kMs);
+  }
+  return keys;
+}
+
+std::vector<std::int64_t> periodic(std::mt19937_64& rng, std::int64_t from, std::int64_t to, double period_ms) {
+  std::uniform_real_distribution<double> jitter(0.7, 1.3);
+  std::vector<std::int64_t> out;
+  for (std::int64_t t = from + static_cast<std::int64_t>(period_ms * jitter(rng) * kMs); t < to;
+       t += static_cast<std::int64_t>(period_ms * jitter(rng) * kMs))
+    out.push_back(t);
+  return out;
+}
+
+struct Span {
+  std::int64_t begin, end;
+};
+Span around(const std::vector<std::int64_t>& keys) { return {keys.front() - 1000 * kMs, keys.back() + 3000 * kMs}; }
+
+TEST(Coupling, PerKeySenderWithThirtyKeys) {
+  std::mt19937_64 rng(1);
+  const auto keys = typing(rng, 30, 1000 * kMs * 1000);
+  std::uniform_int_distribution<std::int64_t> lag(5 * kMs, 60 * kMs);
+  std::vector<std::int64_t> sends;
+  for (const auto k : keys) sends.push_back(k + lag(rng));
+  const Span w = around(keys);
+  const CouplingResult r = test_coupling(keys, sends, w.begin, w.end);
+  ASSERT_TRUE(r.tested);
+  EXPECT_EQ(r.keystrokes, 30u);
+  EXPECT_EQ(r.coupled, 30u);
+  EXPECT_EQ(r.explained, 30u);
+  EXPECT_EQ(r.window, 0u);  // 100 ms
+  EXPECT_LT(r.p_value, 1e-6);
+}
+
+TEST(Coupling, DebouncedAndBatchedSenders) {
+  std::mt19937_64 rng(2);
+  const auto keys = typing(rng, 80, 0);
+  std::vector<std::int64_t> debounced, batched;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (i + 1 == keys.size() || keys[i + 1] - keys[i] > 350 * kMs) debounced.push_back(keys[i] + 360 * kMs);
+    if (i % 5 == 4) batched.push_back(keys[i] + 15 * kMs);
+  }
+  const Span w = around(keys);
+  const CouplingResult d = test_coupling(keys, debounced, w.begin, w.end);
+  const CouplingResult b = test_coupling(keys, batched, w.begin, w.end);
+  EXPECT_LT(d.p_value, 1e-3);
+  EXPECT_LT(b.p_value, 1e-4);
+  EXPECT_EQ(b.explained, 16u);
+  EXPECT_EQ(d.explained, debounced.size());
+}
+
+// Under independence the p-values must not be too small: over many typing sessions against
+// jittered telemetry, a Poisson sender and the per-key sends of another typing session, the
+// share at or below 0.01 stays near 1 %, and at or below 0.1 near 10 %. (Over 3,000 sessions
+// each: 0.03 %, 0.2 % and 0.8 % at 0.01.)
+TEST(Coupling, CalibratedWhenIndependent) {
+  std::mt19937_64 rng(3);
+  int at_01 = 0, at_10 = 0, tests = 0;
+  for (int session = 0; session < 200; ++session) {
+    const auto keys = typing(rng, 60, 0);
+    const Span w = around(keys);
+    const std::vector<std::int64_t> telemetry = periodic(rng, w.begin - 5000 * kMs, w.end, 2000);
+    std::exponential_distribution<double> next(1.0 / 700);
+    std::vector<std::int64_t> poisson;
+    for (double t = static_cast<double>(w.begin); t < static_cast<double>(w.end); t += next(rng) * kMs)
+      poisson.push_back(static_cast<std::int64_t>(t));
+    // Another session's keys, sent at once, begun at another time.
+    std::uniform_int_distribution<std::int64_t> start(w.begin - 20'000 * kMs, w.end);
+    std::vector<std::int64_t> other = typing(rng, 60, start(rng));
+    for (auto& k : other) k += 20 * kMs;
+    for (const std::vector<std::int64_t>* sends : std::array<const std::vector<std::int64_t>*, 3>{&telemetry, &poisson, &other}) {
+      const CouplingResult r = test_coupling(keys, *sends, w.begin, w.end);
+      if (!r.tested) continue;
+      ++tests;
+      at_01 += r.p_value <= 0.01 ? 1 : 0;
+      at_10 += r.p_value <= 0.1 ? 1 : 0;
+    }
+  }
+  ASSERT_GT(tests, 550);
+  EXPECT_LE(at_01, tests * 2 / 100) << at_01 << " of " << tests;
+  EXPECT_LE(at_10, tests * 14 / 100) << at_10 << " of " << tests;
+}
+
+TEST(Coupling, TooFewKeysOrSendsIsNotTested) {
+  const std::vector<std::int64_t> keys = {0, 200 * kMs, 400 * kMs, 600 * kMs};
+  const std::vector<std::int64_t> sends = {10 * kMs, 210 * kMs, 410 * kMs, 610 * kMs};
+  EXPECT_FALSE(test_coupling(keys, sends, 0, 10'000 * kMs).tested);
+}
+
+TEST(Coupling, TailsOnKnownValues) {
+  // Binomial(10, 1/2): P(X >= 8) = (45 + 10 + 1) / 1024.
+  EXPECT_NEAR(count_tail(10, 5, 2.5, 8), 56.0 / 1024, 1e-12);
+  // Beta-binomial with a = b = 1 is uniform on 0 … n: P(X >= 8) = 3 / 11; its variance is 10.
+  EXPECT_NEAR(count_tail(10, 5, 10, 8), 3.0 / 11, 1e-9);
+  EXPECT_EQ(count_tail(10, 5, 2.5, 0), 1.0);
+  EXPECT_EQ(count_tail(10, 5, 2.5, 11), 0.0);
+  EXPECT_LT(count_tail(1000, 10, 9.9, 1000), 1e-300 * 1e10);
+}
+
+TEST(Coupling, BenjaminiHochberg) {
+  const std::vector<double> p = {0.01, 0.04, 0.03, 0.005};
+  const auto q = benjamini_hochberg(p);
+  ASSERT_EQ(q.size(), 4u);
+  EXPECT_DOUBLE_EQ(q[0], 0.02);
+  EXPECT_DOUBLE_EQ(q[1], 0.04);
+  EXPECT_DOUBLE_EQ(q[2], 0.04);
+  EXPECT_DOUBLE_EQ(q[3], 0.02);
+}
+
+TEST(Coupling, LagsAfterKeys) {
+  const std::vector<std::int64_t> keys = {0, 100, 200}, sends = {50, 260};
+  EXPECT_EQ(lags_after(keys, sends, 70), (std::vector<std::int64_t>{50, -1, 60}));
+}
+
+}  // namespace
+}  // namespace tattle::detect
