@@ -72,16 +72,21 @@ std::vector<double> benjamini_hochberg(std::span<const double> p) {
   return q;
 }
 
-std::vector<std::int64_t> lags_after(std::span<const std::int64_t> keys, std::span<const std::int64_t> sends,
-                                     std::int64_t max_lag) {
-  std::vector<std::int64_t> lags;
-  lags.reserve(keys.size());
-  auto from = sends.begin();
-  for (const std::int64_t k : keys) {
-    from = std::lower_bound(from, sends.end(), k);
-    lags.push_back(from != sends.end() && *from - k <= max_lag ? *from - k : -1);
+std::int64_t answered_key(std::span<const std::int64_t> keys, std::int64_t t, LagWindow w) {
+  const auto it = std::upper_bound(keys.begin(), keys.end(), t);
+  if (it == keys.begin()) return -1;
+  const std::int64_t lag = t - *(it - 1);
+  return lag >= w.lo && lag <= w.hi ? it - 1 - keys.begin() : -1;
+}
+
+std::vector<std::size_t> answered_keys(std::span<const std::int64_t> keys, std::span<const std::int64_t> sends,
+                                       LagWindow w) {
+  std::vector<std::size_t> out;
+  for (const std::int64_t s : sends) {
+    const std::int64_t i = answered_key(keys, s, w);
+    if (i >= 0 && (out.empty() || out.back() != static_cast<std::size_t>(i))) out.push_back(static_cast<std::size_t>(i));
   }
-  return lags;
+  return out;
 }
 
 CouplingResult test_coupling(std::span<const std::int64_t> keys, std::span<const std::int64_t> sends,
@@ -101,9 +106,9 @@ CouplingResult test_coupling(std::span<const std::int64_t> keys, std::span<const
   constexpr std::size_t kWindows = kLagWindows.size();
   using Counts = std::array<std::size_t, kWindows>;
   // Keys moved on by `delta` around the circle of the window; a send is explained, for each lag
-  // window, when a key (around the circle too) precedes it by a lag within the window. The keys
-  // once around the circle back and once as they are, in order: a window reaching back past the
-  // start finds those of the end.
+  // window, when the last key before it (around the circle too) precedes it by a lag within the
+  // window. The keys once around the circle back and once as they are, in order, so that every
+  // send has a last key before it.
   std::vector<std::int64_t> ring(2 * k.size());
   const auto count = [&](std::int64_t delta) {
     const std::size_t n = k.size();
@@ -114,11 +119,10 @@ CouplingResult test_coupling(std::span<const std::int64_t> keys, std::span<const
       ring[n + i] = x;
     }
     Counts c{};
-    for (const std::int64_t send : s)
-      for (std::size_t w = 0; w < kWindows; ++w) {
-        const auto it = std::lower_bound(ring.begin(), ring.end(), send - kLagWindows[w].hi);
-        c[w] += it != ring.end() && *it <= send - kLagWindows[w].lo ? 1 : 0;
-      }
+    for (const std::int64_t send : s) {
+      const std::int64_t lag = send - *(std::upper_bound(ring.begin(), ring.end(), send) - 1);
+      for (std::size_t w = 0; w < kWindows; ++w) c[w] += lag >= kLagWindows[w].lo && lag <= kLagWindows[w].hi ? 1 : 0;
+    }
     return c;
   };
   const Counts observed = count(0);
@@ -157,11 +161,7 @@ CouplingResult test_coupling(std::span<const std::int64_t> keys, std::span<const
   }
   if (tried == 0) return r;
   r.tested = true;
-  const LagWindow& best_window = kLagWindows[r.window];
-  for (const std::int64_t key : k) {
-    const auto it = std::lower_bound(s.begin(), s.end(), key + best_window.lo);
-    r.coupled += it != s.end() && *it - key <= best_window.hi ? 1 : 0;
-  }
+  r.coupled = answered_keys(k, s, kLagWindows[r.window]).size();
   r.p_value = std::min(1.0, best * static_cast<double>(tried));
   return r;
 }

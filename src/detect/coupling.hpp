@@ -1,5 +1,7 @@
 // Is a train of send events coupled to a train of keystrokes? The statistic is how many sends
-// follow a keystroke by a lag within a lag window; its distribution under independence
+// come a lag within a lag window after the last keystroke before them (that key, the one the
+// send answers: a debounced send is the one that comes after a pause); its distribution under
+// independence
 // comes from circular shifts of the keystroke train within the analysis window, which keep the
 // rhythm of both trains (bursts of typing, periodic sends) and only break their alignment.
 // Hand-written: no Debian library does shift-surrogate tests on event trains.
@@ -31,8 +33,8 @@ struct CouplingResult {
   std::size_t keystrokes = 0;  // keys in the window
   std::size_t sends = 0;       // sends in the window
   std::size_t window = 0;      // index into kLagWindows of the most significant lag window
-  std::size_t explained = 0;   // sends that follow a key by a lag within that lag window
-  std::size_t coupled = 0;     // keys followed by a send within it
+  std::size_t explained = 0;   // sends that answer a key within that lag window
+  std::size_t coupled = 0;     // keys answered so
   double null_mean = 0;        // the explained count's mean over the shifts
   double p_value = 1;          // corrected for the windows tried
   bool tested = false;         // enough keys, sends and room for shifts
@@ -52,9 +54,11 @@ double count_tail(std::size_t n, double mean, double variance, std::size_t t);
 // Benjamini-Hochberg adjusted p-values (q-values), in the order given.
 std::vector<double> benjamini_hochberg(std::span<const double> p);
 
-// For each key, the lag (ns) to the first send at or after it, or -1 when none comes within
-// `max_lag`. Both sorted.
-std::vector<std::int64_t> lags_after(std::span<const std::int64_t> keys, std::span<const std::int64_t> sends,
-                                     std::int64_t max_lag);
+// The index of the key a send at `t` answers: the last key at or before `t`, when its lag is
+// within the window; else -1. Keys sorted.
+std::int64_t answered_key(std::span<const std::int64_t> keys, std::int64_t t, LagWindow w);
+// The keys that sends answer, in order, each once. Both sorted.
+std::vector<std::size_t> answered_keys(std::span<const std::int64_t> keys, std::span<const std::int64_t> sends,
+                                       LagWindow w);
 
 }  // namespace tattle::detect

@@ -8,38 +8,14 @@
 
 #include <gtest/gtest.h>
 
+#include "support/typing.hpp"
+
 namespace tattle::detect {
 namespace {
 
-constexpr std::int64_t kMs = 1'000'000;
-
-// Key-down times: words of 2 to 9 keys, log-normal intervals (median 180 ms), longer gaps between
-// words and now and then a pause to think.
-std::vector<std::int64_t> typing(std::mt19937_64& rng, std::size_t n, std::int64_t start) {
-  std::lognormal_distribution<double> key(std::log(180.0), 0.35);
-  std::uniform_int_distribution<int> word(2, 9);
-  std::uniform_real_distribution<double> gap(150, 450), pause(1000, 4000);
-  std::bernoulli_distribution think(0.15);
-  std::vector<std::int64_t> keys;
-  std::int64_t t = start;
-  while (keys.size() < n) {
-    for (int i = word(rng); i > 0 && keys.size() < n; --i) {
-      keys.push_back(t);
-      t += static_cast<std::int64_t>(key(rng) * kMs);
-    }
-    t += static_cast<std::int64_t>((think(rng) ? pause(rng) : gap(rng)) * kMs);
-  }
-  return keys;
-}
-
-std::vector<std::int64_t> periodic(std::mt19937_64& rng, std::int64_t from, std::int64_t to, double period_ms) {
-  std::uniform_real_distribution<double> jitter(0.7, 1.3);
-  std::vector<std::int64_t> out;
-  for (std::int64_t t = from + static_cast<std::int64_t>(period_ms * jitter(rng) * kMs); t < to;
-       t += static_cast<std::int64_t>(period_ms * jitter(rng) * kMs))
-    out.push_back(t);
-  return out;
-}
+using test::kMs;
+using test::periodic;
+using test::typing;
 
 struct Span {
   std::int64_t begin, end;
@@ -82,7 +58,7 @@ TEST(Coupling, DebouncedAndBatchedSenders) {
 // Under independence the p-values must not be too small: over many typing sessions against
 // jittered telemetry, a Poisson sender and the per-key sends of another typing session, the
 // share at or below 0.01 stays near 1 %, and at or below 0.1 near 10 %. (Over 3,000 sessions
-// each: 0.03 %, 0.2 % and 0.8 % at 0.01.)
+// each: 0.03 %, 0.13 % and 0.7 % at 0.01; the last 0.26 % at 0.001.)
 TEST(Coupling, CalibratedWhenIndependent) {
   std::mt19937_64 rng(3);
   int at_01 = 0, at_10 = 0, tests = 0;
@@ -137,9 +113,14 @@ TEST(Coupling, BenjaminiHochberg) {
   EXPECT_DOUBLE_EQ(q[3], 0.02);
 }
 
-TEST(Coupling, LagsAfterKeys) {
-  const std::vector<std::int64_t> keys = {0, 100, 200}, sends = {50, 260};
-  EXPECT_EQ(lags_after(keys, sends, 70), (std::vector<std::int64_t>{50, -1, 60}));
+TEST(Coupling, AnsweredKeys) {
+  // The send at 50 answers key 0 (lag 50); at 260, key 2 (lag 60), not key 1, which another key
+  // follows before it; at 400, nothing within 70.
+  const std::vector<std::int64_t> keys = {0, 100, 200}, sends = {50, 260, 400};
+  const LagWindow w{0, 70};
+  EXPECT_EQ(answered_key(keys, 260, w), 2);
+  EXPECT_EQ(answered_key(keys, -5, w), -1);
+  EXPECT_EQ(answered_keys(keys, sends, w), (std::vector<std::size_t>{0, 2}));
 }
 
 }  // namespace

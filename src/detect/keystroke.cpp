@@ -1,0 +1,326 @@
+#include "detect/keystroke.hpp"
+
+#include <algorithm>
+#include <span>
+
+namespace tattle::detect {
+
+namespace {
+
+constexpr std::int64_t kMs = 1'000'000;
+// The typing period is tested with this much room before the first key and after the last.
+constexpr std::int64_t kMargin = 1000 * kMs;
+// The offset search: a key and a send match when the send follows within this window, …
+constexpr std::int64_t kMatchWindow = 100 * kMs;
+// … at most this many (key, send) pairs are looked at in all, fewest sends first, …
+constexpr std::size_t kPairBudget = std::size_t{1} << 24;
+// … and an offset is taken when a match this good had at most this chance anywhere.
+constexpr double kOffsetLevel = 1e-3;
+constexpr std::size_t kMinMatched = 5;
+constexpr std::size_t kMinFlowSends = 3;  // a flow's own test needs this many sends in the period
+// An HTTP request's time is when its head was read: a little after its first packet left.
+constexpr std::int64_t kMessageSlack = 10 * kMs;
+
+std::span<const std::int64_t> within(std::span<const std::int64_t> v, std::int64_t begin, std::int64_t end) {
+  const auto b = std::lower_bound(v.begin(), v.end(), begin);
+  const auto e = std::lower_bound(b, v.end(), end);
+  return {b, e};
+}
+
+KeystrokePattern classify(std::span<const std::int64_t> keys, std::span<const std::size_t> answered) {
+  if (answered.size() * 2 >= keys.size()) return KeystrokePattern::kPerKey;
+  // Whether the keys that sends answer are those followed by the longest gaps in typing: the
+  // area under the ROC curve of "gap after the key" for them against the others.
+  std::vector<bool> is_answered(keys.size(), false);
+  for (const std::size_t i : answered) is_answered[i] = true;
+  std::vector<std::int64_t> gaps_answered, gaps_other;
+  for (std::size_t i = 0; i + 1 < keys.size(); ++i)
+    (is_answered[i] ? gaps_answered : gaps_other).push_back(keys[i + 1] - keys[i]);
+  if (gaps_answered.empty() || gaps_other.empty()) return KeystrokePattern::kBatched;
+  std::sort(gaps_other.begin(), gaps_other.end());
+  double wins = 0;
+  for (const std::int64_t g : gaps_answered) {
+    const auto lo = std::lower_bound(gaps_other.begin(), gaps_other.end(), g);
+    const auto hi = std::upper_bound(lo, gaps_other.end(), g);
+    wins += static_cast<double>(lo - gaps_other.begin()) + 0.5 * static_cast<double>(hi - lo);
+  }
+  const double auc = wins / (static_cast<double>(gaps_answered.size()) * static_cast<double>(gaps_other.size()));
+  return auc >= 0.75 ? KeystrokePattern::kDebounced : KeystrokePattern::kBatched;
+}
+
+}  // namespace
+
+std::string_view to_string(KeystrokePattern p) {
+  switch (p) {
+    case KeystrokePattern::kPerKey: return "per-key";
+    case KeystrokePattern::kDebounced: return "debounced";
+    case KeystrokePattern::kBatched: return "batched";
+  }
+  return "";
+}
+
+std::string_view to_string(OffsetSource s) {
+  switch (s) {
+    case OffsetSource::kNone: return "none";
+    case OffsetSource::kGiven: return "given";
+    case OffsetSource::kEstimated: return "estimated";
+    case OffsetSource::kClock: return "clock";
+  }
+  return "";
+}
+
+KeystrokeDetector::KeystrokeDetector(std::vector<std::int64_t> keys, bool epoch, std::optional<std::int64_t> offset_ns)
+    : keys_(std::move(keys)), epoch_(epoch) {
+  if (offset_ns) {
+    offset_.source = OffsetSource::kGiven;
+    offset_.ns = *offset_ns;
+  }
+}
+
+void KeystrokeDetector::add_flow(const flow::FlowRecord& f) {
+  if (!any_flow_ || f.start.ns < capture_begin_) capture_begin_ = f.start.ns;
+  if (!any_flow_ || f.end.ns > capture_end_) capture_end_ = f.end.ns;
+  any_flow_ = true;
+  std::span<const std::int64_t> sends = f.sends;
+  // With the offset known, only sends near the typing matter.
+  if (offset_.source == OffsetSource::kGiven && !keys_.empty())
+    sends = within(sends, typing_begin() - 2 * kMargin, typing_end() + 2 * kMargin);
+  if (sends.empty()) return;
+  if (sends_kept_ + sends.size() > kMaxSends) {
+    sends_dropped_ += sends.size();
+    return;
+  }
+  const Key key{f.server, f.ip_proto};
+  auto it = index_.find(key);
+  if (it == index_.end()) {
+    if (destinations_.size() >= kMaxDestinations) {
+      ++destinations_dropped_;
+      sends_dropped_ += sends.size();
+      return;
+    }
+    it = index_.emplace(key, destinations_.size()).first;
+    Destination d;
+    d.server = f.server;
+    d.ip_proto = f.ip_proto;
+    destinations_.push_back(std::move(d));
+  }
+  Destination& d = destinations_[it->second];
+  if (d.name.empty()) d.name = f.name;
+  if (d.owner == nullptr) d.owner = f.owner;
+  if (!d.place) d.place = f.place;
+  if (f.app != core::kNoApp && d.apps.size() < 16 && std::find(d.apps.begin(), d.apps.end(), f.app) == d.apps.end())
+    d.apps.push_back(f.app);
+  d.flows.push_back(FlowSends{f.id, f.start.ns, f.end.ns, {sends.begin(), sends.end()}});
+  sends_kept_ += sends.size();
+}
+
+void KeystrokeDetector::add_message(std::uint64_t flow, std::uint64_t stream, std::int64_t time) {
+  if (messages_kept_ >= kMaxMessages) {
+    ++messages_dropped_;
+    return;
+  }
+  messages_[flow].emplace_back(stream, time);
+  ++messages_kept_;
+}
+
+// The offset at which one destination's sends follow the most keys within kMatchWindow, from
+// every (key, send) difference; how unlikely that count is by chance, from how the differences
+// fall in windows of that width across all offsets the capture allows.
+void KeystrokeDetector::estimate_offset() {
+  if (keys_.empty() || !any_flow_) return;
+  const std::int64_t lowest = capture_begin_ - keys_.back();
+  const std::int64_t highest = capture_end_ - keys_.front();
+  const double windows = static_cast<double>((highest - lowest) / kMatchWindow + 1);
+  std::vector<std::size_t> order(destinations_.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return destinations_[a].sends.size() < destinations_[b].sends.size(); });
+  std::size_t budget = kPairBudget;
+  double best_p = 2;
+  std::vector<std::int64_t> diffs, best_diffs;
+  for (const std::size_t i : order) {
+    const Destination& d = destinations_[i];
+    if (d.sends.size() < kMinMatched) continue;
+    std::size_t pairs = 0;
+    for (const std::int64_t k : keys_) pairs += within(d.sends, k + lowest, k + highest + 1).size();
+    if (pairs > budget) continue;
+    budget -= pairs;
+    ++offset_.searched;
+    diffs.clear();
+    for (const std::int64_t k : keys_)
+      for (const std::int64_t s : within(d.sends, k + lowest, k + highest + 1)) diffs.push_back(s - k);
+    std::sort(diffs.begin(), diffs.end());
+    std::size_t most = 0, at = 0;
+    double sum_sq = 0;
+    for (std::size_t b = 0, e = 0, bin_start = 0; b < diffs.size(); ++b) {
+      while (e < diffs.size() && diffs[e] < diffs[b] + kMatchWindow) ++e;
+      if (e - b > most) {
+        most = e - b;
+        at = b;
+      }
+      // Counts per fixed window of the search range, for the law of a count by chance.
+      if (b + 1 == diffs.size() || (diffs[b + 1] - lowest) / kMatchWindow != (diffs[b] - lowest) / kMatchWindow) {
+        const auto c = static_cast<double>(b + 1 - bin_start);
+        sum_sq += c * c;
+        bin_start = b + 1;
+      }
+    }
+    const double mean = static_cast<double>(diffs.size()) / windows;
+    const double variance = std::max(0.0, sum_sq / windows - mean * mean);
+    const std::size_t matched = std::min(most, keys_.size());
+    const double p = count_tail(keys_.size(), mean, variance, matched);
+    if (p < best_p && matched >= kMinMatched) {
+      best_p = p;
+      best_diffs.assign(diffs.begin() + static_cast<std::ptrdiff_t>(at),
+                        diffs.begin() + static_cast<std::ptrdiff_t>(at + most));
+      offset_.matched = matched;
+      offset_.server = d.server;
+      offset_.ip_proto = d.ip_proto;
+      offset_.name = d.name;
+    }
+  }
+  if (best_diffs.empty()) return;
+  offset_.p_value = std::min(1.0, best_p * windows * static_cast<double>(offset_.searched));
+  if (offset_.p_value > kOffsetLevel) return;
+  offset_.source = OffsetSource::kEstimated;
+  // The difference is the offset plus that destination's lag: the lags are taken from its
+  // quickest answers (the 5th percentile, so that a stray early send does not set it).
+  offset_.ns = best_diffs[best_diffs.size() / 20];
+}
+
+void KeystrokeDetector::analyse() {
+  for (Destination& d : destinations_) {
+    for (const FlowSends& f : d.flows) d.sends.insert(d.sends.end(), f.sends.begin(), f.sends.end());
+    std::sort(d.sends.begin(), d.sends.end());
+  }
+  if (offset_.source != OffsetSource::kGiven) {
+    estimate_offset();
+    if (offset_.source == OffsetSource::kNone && epoch_) {
+      offset_.source = OffsetSource::kClock;
+      offset_.ns = 0;
+    }
+  }
+  if (offset_.source == OffsetSource::kNone || keys_.empty()) return;
+  std::vector<std::int64_t> keys = keys_;
+  for (auto& k : keys) k += offset_.ns;
+  const std::int64_t begin = keys.front() - kMargin, end = keys.back() + kMargin;
+
+  struct Test {
+    std::size_t destination;
+    std::ptrdiff_t flow;  // -1: the destination's own test
+    std::int64_t begin, end;
+    CouplingResult result;
+  };
+  std::vector<Test> tests;
+  for (std::size_t i = 0; i < destinations_.size(); ++i) {
+    const Destination& d = destinations_[i];
+    const CouplingResult r = test_coupling(keys, d.sends, begin, end);
+    if (r.tested) {
+      tests.push_back({i, -1, begin, end, r});
+      ++destinations_tested_;
+    }
+    // A destination many flows share (a CDN's address, an API gateway) may mix one coupled
+    // flow into traffic that is not: each flow is tested too, over its own lifetime.
+    std::size_t busy = 0;
+    for (const FlowSends& f : d.flows) busy += within(f.sends, begin, end).size() >= kMinFlowSends ? 1 : 0;
+    if (busy < 2) continue;
+    for (std::size_t j = 0; j < d.flows.size(); ++j) {
+      const FlowSends& f = d.flows[j];
+      if (within(f.sends, begin, end).size() < kMinFlowSends) continue;
+      const std::int64_t fb = std::max(begin, f.start), fe = std::min(end, f.end + kMargin);
+      const CouplingResult fr = test_coupling(keys, f.sends, fb, fe);
+      if (!fr.tested) continue;
+      tests.push_back({i, static_cast<std::ptrdiff_t>(j), fb, fe, fr});
+      ++flows_tested_;
+    }
+  }
+  std::vector<double> p;
+  p.reserve(tests.size());
+  for (const Test& t : tests) p.push_back(t.result.p_value);
+  const std::vector<double> q = benjamini_hochberg(p);
+
+  // Per destination, its own test when that is flagged, else its most significant flow's.
+  std::vector<std::ptrdiff_t> chosen(destinations_.size(), -1);
+  for (std::size_t t = 0; t < tests.size(); ++t) {
+    if (q[t] > kFalseDiscoveryRate) continue;
+    std::ptrdiff_t& c = chosen[tests[t].destination];
+    if (c < 0 || (tests[static_cast<std::size_t>(c)].flow >= 0 &&
+                  (tests[t].flow < 0 || p[t] < p[static_cast<std::size_t>(c)])))
+      c = static_cast<std::ptrdiff_t>(t);
+  }
+  for (const std::ptrdiff_t c : chosen) {
+    if (c < 0) continue;
+    const Test& t = tests[static_cast<std::size_t>(c)];
+    const Destination& d = destinations_[t.destination];
+    const std::span<const std::int64_t> sends =
+        t.flow < 0 ? std::span<const std::int64_t>(d.sends) : d.flows[static_cast<std::size_t>(t.flow)].sends;
+    report(d, t.flow, within(keys, t.begin, t.end), within(sends, t.begin, t.end), t.result,
+           q[static_cast<std::size_t>(c)]);
+  }
+  std::sort(findings_.begin(), findings_.end(),
+            [](const KeystrokeFinding& a, const KeystrokeFinding& b) { return a.p_value < b.p_value; });
+}
+
+void KeystrokeDetector::report(const Destination& d, std::ptrdiff_t flow_index, std::span<const std::int64_t> keys,
+                               std::span<const std::int64_t> sends, const CouplingResult& r, double q) {
+  KeystrokeFinding f;
+  f.server = d.server;
+  f.ip_proto = d.ip_proto;
+  f.name = d.name;
+  f.owner = d.owner;
+  f.place = d.place;
+  f.apps = d.apps;
+  f.keystrokes = r.keystrokes;
+  f.coupled = r.coupled;
+  f.sends = r.sends;
+  f.explained = r.explained;
+  f.p_value = r.p_value;
+  f.q_value = q;
+  f.window = kLagWindows[r.window];
+  f.by_flow = flow_index >= 0;
+  const LagWindow w = f.window;
+
+  std::vector<std::int64_t> lags;
+  for (const std::int64_t t : sends)
+    if (const std::int64_t i = answered_key(keys, t, w); i >= 0) lags.push_back(t - keys[static_cast<std::size_t>(i)]);
+  if (!lags.empty()) {
+    std::nth_element(lags.begin(), lags.begin() + static_cast<std::ptrdiff_t>(lags.size() / 2), lags.end());
+    f.median_lag_ms = static_cast<double>(lags[lags.size() / 2]) / 1e6;
+  }
+  f.pattern = classify(keys, answered_keys(keys, sends, w));
+
+  // The flows with sends that answer keys (for a flow's own test, that flow), and the HTTP
+  // requests they sent in step.
+  for (std::size_t j = 0; j < d.flows.size(); ++j) {
+    const FlowSends& flow = d.flows[j];
+    if (flow_index >= 0 && j != static_cast<std::size_t>(flow_index)) continue;
+    if (std::none_of(flow.sends.begin(), flow.sends.end(),
+                     [&](std::int64_t s) { return answered_key(keys, s, w) >= 0; }))
+      continue;
+    if (f.flow_ids.size() < KeystrokeFinding::kMaxFlowIds) f.flow_ids.push_back(flow.id);
+    const auto m = messages_.find(flow.id);
+    if (m == messages_.end()) continue;
+    for (const auto& [stream, time] : m->second) {
+      if (answered_key(keys, time, {w.lo, w.hi + kMessageSlack}) < 0) continue;
+      ++f.messages_total;
+      if (f.messages.size() < KeystrokeFinding::kMaxMessages) f.messages.push_back({flow.id, stream});
+    }
+  }
+
+  if (!keys.empty()) {
+    const std::int64_t b = keys.front(), span = keys.back() - keys.front() + 1;
+    std::string keyed(kRasterColumns, ' '), sent(kRasterColumns, ' ');
+    const auto column = [&](std::int64_t t) {
+      return static_cast<std::size_t>((static_cast<double>(t - b) / static_cast<double>(span)) * kRasterColumns);
+    };
+    for (const std::int64_t k : keys) keyed[std::min(column(k), kRasterColumns - 1)] = 'k';
+    for (const std::int64_t s : sends)
+      if (s >= b && s - b < span) sent[std::min(column(s), kRasterColumns - 1)] = 's';
+    f.raster.resize(kRasterColumns);
+    for (std::size_t i = 0; i < kRasterColumns; ++i)
+      f.raster[i] = keyed[i] == 'k' ? (sent[i] == 's' ? '|' : '.') : (sent[i] == 's' ? '\'' : ' ');
+  }
+  findings_.push_back(std::move(f));
+}
+
+}  // namespace tattle::detect
