@@ -31,6 +31,14 @@ int main(int argc, char** argv) {
   cmd->add_flag("--include-bodies", audit.include_bodies,
                 "Give HTTP messages in --json/--ndjson their header values and bodies (shown as sent: not redacted)");
   cmd->add_option("--policy", audit.policy, "A TOML policy (docs/policy.md); exit status 4 when it is breached");
+  cmd->add_option("--keystrokes", audit.keystrokes,
+                  "When keys were pressed (getevent -lt/-t, CSV, JSON Lines, `tattle keys record`): find traffic "
+                  "sent in step with the typing (docs/keystrokes.md); exit status 4 when some was")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--keystroke-device", audit.keystroke_device,
+                  "getevent logs: take only this device's events (a /dev/input path or its name)");
+  cmd->add_option("--keystroke-offset", audit.keystroke_offset,
+                  "Seconds to add to the keystroke log's times to get the capture's (default: estimated)");
   cmd->add_option("--app-map", audit.app_map, "Name the devices behind client addresses: lines of ADDRESS[/PREFIX] NAME");
   cmd->add_option("--entities", audit.entities, "Add an entity catalog file or directory (docs/entities.md); repeatable");
   cmd->add_flag("--no-default-entities", audit.no_default_entities, "Do not load the bundled catalog (data/entities)");
@@ -74,6 +82,10 @@ int main(int argc, char** argv) {
   }
   if (audit.flows_only && !audit.keylogs.empty()) {
     fmt::print(stderr, "tattle: --keylog needs the TLS and QUIC handshakes, which --flows-only leaves out\n");
+    return tattle::app::kExitUsage;
+  }
+  if (audit.keystrokes.empty() && (!audit.keystroke_device.empty() || audit.keystroke_offset)) {
+    fmt::print(stderr, "tattle: --keystroke-device and --keystroke-offset go with --keystrokes\n");
     return tattle::app::kExitUsage;
   }
   if (audit.json_path == "-" && audit.ndjson_path == "-") {

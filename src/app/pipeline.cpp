@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cmath>
 #include <condition_variable>
 #include <cstring>
 #include <cstdio>
@@ -18,6 +19,7 @@
 
 #include "app/progress.hpp"
 #include "capture/har.hpp"
+#include "capture/keystrokes.hpp"
 #include "capture/merge.hpp"
 #include "capture/packet_source.hpp"
 #include "capture/privacy_report.hpp"
@@ -25,6 +27,7 @@
 #include "core/status.hpp"
 #include "decode/decoder.hpp"
 #include "decrypt/keylog.hpp"
+#include "detect/keystroke.hpp"
 #include "detect/policy.hpp"
 #include "dissect/dns.hpp"
 #include "dissect/har.hpp"
@@ -281,6 +284,22 @@ class PolicySink final : public report::RunSink {
   detect::Policy& policy_;
 };
 
+// Hands every flow's send events and every HTTP request's time to the keystroke detector, in the
+// sinks' serialised calls; the tests run when the flows have all ended, before the report sinks
+// finish (this sink comes before them).
+class KeystrokeSink final : public report::RunSink {
+ public:
+  explicit KeystrokeSink(detect::KeystrokeDetector& detector) : detector_(detector) {}
+  void on_flow(flow::FlowRecord& f) override { detector_.add_flow(f); }
+  void on_http(const dissect::HttpExchange& x) override {
+    if (x.has_request) detector_.add_message(x.flow_id, x.stream_id, x.request.time.ns);
+  }
+  void finish(const report::RunStats&) override { detector_.analyse(); }
+
+ private:
+  detect::KeystrokeDetector& detector_;
+};
+
 }  // namespace
 
 absl::Status load_catalog(enrich::Catalog& catalog, bool no_default, const std::vector<std::string>& extra) {
@@ -397,9 +416,26 @@ int run_audit(const AuditOptions& options) {
     stats.policy = &policy;
   }
 
+  // The keystroke log, read before the packets: with it, flows keep their clients' send events.
+  std::unique_ptr<detect::KeystrokeDetector> keystrokes;
+  if (!options.keystrokes.empty() && !options.messages) {
+    const std::uint32_t input = diag.add_input(options.keystrokes);
+    auto log = capture::read_keystrokes(options.keystrokes, input, diag, options.keystroke_device);
+    if (!log.ok()) {
+      fmt::print(stderr, "tattle: {}\n", std::string(log.status().message()));
+      return kExitUnreadable;
+    }
+    std::optional<std::int64_t> offset;
+    if (options.keystroke_offset) offset = std::llround(*options.keystroke_offset * 1e9);
+    keystrokes = std::make_unique<detect::KeystrokeDetector>(std::move(log->times), log->epoch, offset);
+    stats.keystrokes = report::KeystrokeRun{options.keystrokes, log->format, log->counts, log->epoch,
+                                            std::move(log->devices), keystrokes.get()};
+  }
+
   // Outputs. The text summary goes to stdout unless a machine-readable report goes there.
   std::vector<std::unique_ptr<report::RunSink>> owned;
   if (stats.policy != nullptr) owned.push_back(std::make_unique<PolicySink>(policy));
+  if (keystrokes) owned.push_back(std::make_unique<KeystrokeSink>(*keystrokes));
   std::vector<std::FILE*> files;
   report::Fanout sinks;
   bool stdout_taken = false;
@@ -427,7 +463,8 @@ int run_audit(const AuditOptions& options) {
   }
   for (auto& s : owned) sinks.add(s.get());
 
-  const flow::Config config;
+  flow::Config config;
+  if (keystrokes) config.send_merge_ns = detect::KeystrokeDetector::kSendMergeNs;
   decode::Decoder decoder(diag, apps);
   // Flows and DNS transactions pass through naming on their way to the sinks.
   enrich::ResolutionMap resolutions;
@@ -600,6 +637,7 @@ int run_audit(const AuditOptions& options) {
   }
   if (unreadable) return kExitUnreadable;
   if (stats.policy != nullptr && !policy.findings().empty()) return kExitPolicy;
+  if (keystrokes && !keystrokes->findings().empty()) return kExitPolicy;
   return stats.warnings > 0 ? kExitDamaged : kExitOk;
 }
 

@@ -4,6 +4,7 @@
 // shard of the flows (by a symmetric hash of the 5-tuple), their reassembly and dissectors.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,10 @@ struct AuditOptions {
   std::string policy;
   std::vector<std::string> keylogs;      // SSLKEYLOGFILE files; pcapng DSB secrets are used too
   bool include_bodies = false;           // HTTP messages with their header values and bodies
+  // A keystroke log (capture/keystrokes): traffic sent in step with it is a finding.
+  std::string keystrokes;
+  std::string keystroke_device;          // getevent: one device (path or name); "" for all
+  std::optional<double> keystroke_offset;  // seconds: capture time = log time + offset
   // `tattle messages`: HTTP exchanges printed for reading (of one flow, unless 0) instead of the
   // summary; no enrichment.
   bool messages = false;
@@ -42,7 +47,8 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitUsage = 1;
 inline constexpr int kExitUnreadable = 2;  // an input (or an output) could not be used at all
 inline constexpr int kExitDamaged = 3;     // inputs read, but with damage (warnings)
-inline constexpr int kExitPolicy = 4;      // the policy was breached (before kExitDamaged)
+inline constexpr int kExitPolicy = 4;      // findings: the policy was breached, or traffic followed the
+                                           // keystrokes (before kExitDamaged)
 
 int run_audit(const AuditOptions& options);
 

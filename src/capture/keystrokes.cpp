@@ -190,6 +190,7 @@ void KeystrokeParser::flush_frame(std::size_t device) {
   if (!d.frame_open) return;
   const int downs = d.new_contacts > 0 ? d.new_contacts : d.touch_down ? 1 : 0;
   for (int i = 0; i < downs; ++i) take(d.frame_time);
+  d.taken += static_cast<std::uint64_t>(downs);
   d.frame_open = false;
   d.new_contacts = 0;
   d.touch_down = false;
@@ -303,6 +304,7 @@ void KeystrokeParser::getevent_line(std::string_view text, std::uint64_t offset)
     else ++log_.counts.other_events;
   } else if (type == kEvKey && value == 1 && typing_key) {
     take(time);
+    ++d.taken;
   } else {
     ++log_.counts.other_events;
   }
@@ -385,7 +387,7 @@ void KeystrokeParser::json_line(std::string_view t, std::uint64_t offset) {
 absl::StatusOr<KeystrokeLog> KeystrokeParser::finish() {
   for (std::size_t i = 0; i < devices_.size(); ++i) flush_frame(i);
   for (const Device& d : devices_)
-    if (d.selected && !d.path.empty()) log_.devices.push_back(d.name.empty() ? d.path : d.path + " (" + d.name + ")");
+    if (d.taken > 0 && !d.path.empty()) log_.devices.push_back(d.name.empty() ? d.path : d.path + " (" + d.name + ")");
   if (log_.times.empty()) {
     if (untimed_getevent_)
       return absl::InvalidArgumentError("getevent output without times: record it with `getevent -lt` (or -t)");

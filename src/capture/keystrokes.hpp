@@ -36,7 +36,7 @@ struct KeystrokeLog {
   std::vector<std::int64_t> times;
   bool epoch = false;
   KeystrokeCounts counts;
-  std::vector<std::string> devices;  // getevent: the devices whose events were taken
+  std::vector<std::string> devices;  // getevent: the devices key-downs or touch-downs came from
 };
 
 // Reads a log line by line. `device` (getevent only; "" for all) is a device path
@@ -79,6 +79,7 @@ class KeystrokeParser {
     bool frame_open = false;
     int new_contacts = 0;
     bool touch_down = false;
+    std::uint64_t taken = 0;
   };
   std::vector<Device> devices_;
   std::size_t device_of(std::string_view path);

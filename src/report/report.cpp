@@ -437,6 +437,105 @@ void write_finding(JsonWriter& w, const detect::Finding& f, const core::AppRegis
   w.end_object();
 }
 
+void write_keystroke_finding(JsonWriter& w, const detect::KeystrokeFinding& f, const detect::KeystrokeOffset& offset,
+                             const core::AppRegistry& apps, std::string_view type) {
+  w.begin_object();
+  if (!type.empty()) w.member("type", type);
+  w.member("kind", "keystroke");
+  w.member("destination", core::text(f.server).view());
+  write_server(w, f.server, f.ip_proto);
+  optional_string(w, "name", f.name);
+  write_place(w, f.place.get(), false);
+  write_owner(w, f.owner, nullptr);
+  write_apps(w, f.apps, apps);
+  w.member("keystrokes", static_cast<std::uint64_t>(f.keystrokes));
+  w.member("coupled", static_cast<std::uint64_t>(f.coupled));
+  w.member("sends", static_cast<std::uint64_t>(f.sends));
+  w.member("sends_unexplained", static_cast<std::uint64_t>(f.sends - f.explained));
+  w.member("p_value", f.p_value);
+  w.member("q_value", f.q_value);
+  w.member("median_lag_ms", f.median_lag_ms);
+  w.key("lag_window_ms");
+  w.begin_array();
+  w.value(static_cast<std::int64_t>(f.window.lo / 1'000'000));
+  w.value(static_cast<std::int64_t>(f.window.hi / 1'000'000));
+  w.end_array();
+  w.member("pattern", detect::to_string(f.pattern));
+  w.member("flagged_by", f.by_flow ? "flow" : "destination");
+  w.member("offset_s", static_cast<double>(offset.ns) / 1e9);
+  w.member("offset_source", detect::to_string(offset.source));
+  w.key("flow_ids");
+  w.begin_array();
+  for (const auto id : f.flow_ids) w.value(id);
+  w.end_array();
+  w.key("messages");
+  w.begin_array();
+  for (const auto& m : f.messages) {
+    w.begin_object();
+    w.member("flow", m.flow);
+    w.member("stream", m.stream);
+    w.end_object();
+  }
+  w.end_array();
+  w.member("messages_total", static_cast<std::uint64_t>(f.messages_total));
+  w.member("raster", f.raster);
+  w.end_object();
+}
+
+void write_keystroke_run(JsonWriter& w, const KeystrokeRun& k, std::string_view type) {
+  const detect::KeystrokeDetector& d = *k.detector;
+  const detect::KeystrokeOffset& o = d.offset();
+  w.begin_object();
+  if (!type.empty()) w.member("type", type);
+  w.member("log", k.path);
+  w.member("format", capture::to_string(k.format));
+  w.member("clock", k.epoch ? "epoch" : "own");
+  strings(w, "devices", k.devices);
+  w.member("keystrokes", static_cast<std::uint64_t>(d.keystrokes()));
+  w.member("lines", k.counts.lines);
+  w.member("bad_lines", k.counts.bad_lines);
+  w.member("other_events", k.counts.other_events);
+  w.member("other_devices", k.counts.other_devices);
+  w.member("dropped", k.counts.dropped);
+  w.key("offset");
+  w.begin_object();
+  w.member("source", detect::to_string(o.source));
+  w.key("seconds");
+  if (o.source == detect::OffsetSource::kNone) w.null();
+  else w.value(static_cast<double>(o.ns) / 1e9);
+  if (o.source == detect::OffsetSource::kEstimated || o.source == detect::OffsetSource::kClock ||
+      o.source == detect::OffsetSource::kNone) {
+    w.member("searched", static_cast<std::uint64_t>(o.searched));
+    w.key("best");
+    if (o.searched == 0 || o.matched == 0) {
+      w.null();
+    } else {
+      w.begin_object();
+      write_server(w, o.server, o.ip_proto);
+      optional_string(w, "name", o.name);
+      w.member("matched", static_cast<std::uint64_t>(o.matched));
+      w.member("p_value", o.p_value);
+      w.end_object();
+    }
+  }
+  w.end_object();
+  const bool aligned = o.source != detect::OffsetSource::kNone;
+  w.key("typing_first");
+  if (aligned) w.value(core::iso8601_text(core::Timestamp{d.typing_begin()}).view());
+  else w.null();
+  w.key("typing_last");
+  if (aligned) w.value(core::iso8601_text(core::Timestamp{d.typing_end()}).view());
+  else w.null();
+  w.member("fdr", detect::KeystrokeDetector::kFalseDiscoveryRate);
+  w.member("destinations_tested", static_cast<std::uint64_t>(d.destinations_tested()));
+  w.member("flows_tested", static_cast<std::uint64_t>(d.flows_tested()));
+  w.member("findings", static_cast<std::uint64_t>(d.findings().size()));
+  w.member("sends_dropped", d.sends_dropped());
+  w.member("destinations_dropped", d.destinations_dropped());
+  w.member("messages_dropped", d.messages_dropped());
+  w.end_object();
+}
+
 JsonReport::JsonReport(std::FILE* out, const core::AppRegistry& apps, bool enriched, bool bodies)
     : writer_(out),
       apps_(apps),
@@ -508,7 +607,16 @@ void JsonReport::finish(const RunStats& s) {
       writer_.break_before_next();
       write_finding(writer_, f, apps_);
     }
+  if (s.keystrokes)
+    for (const auto& f : s.keystrokes->detector->findings()) {
+      writer_.break_before_next();
+      write_keystroke_finding(writer_, f, s.keystrokes->detector->offset(), apps_);
+    }
   writer_.end_array();
+  writer_.break_before_next();
+  writer_.key("keystrokes");
+  if (s.keystrokes) write_keystroke_run(writer_, *s.keystrokes);
+  else writer_.null();
   writer_.break_before_next();
   writer_.key("enrichment");
   writer_.begin_object();
@@ -603,6 +711,14 @@ void NdjsonSink::finish(const RunStats& s) {
       write_finding(writer_, f, apps_, "finding");
       writer_.newline();
     }
+  if (s.keystrokes) {
+    for (const auto& f : s.keystrokes->detector->findings()) {
+      write_keystroke_finding(writer_, f, s.keystrokes->detector->offset(), apps_, "finding");
+      writer_.newline();
+    }
+    write_keystroke_run(writer_, *s.keystrokes, "keystrokes");
+    writer_.newline();
+  }
   writer_.flush();
 }
 
@@ -697,6 +813,7 @@ void TextSummary::finish(const RunStats& s) {
     print_destinations(s, records_only);
     print_findings(s);
   }
+  print_keystrokes(s);
   if (records_only) {
     std::fflush(out_);
     return;
@@ -886,6 +1003,57 @@ void TextSummary::print_findings(const RunStats& s) {
   for (const auto& [rule, t] : totals)
     fmt::print(out_, "  {:<50} {:>5} destinations {:>6} flows {:>9} sent\n", fit(rule, 50), t.destinations, t.flows,
                human_bytes(t.bytes_out));
+}
+
+void TextSummary::print_keystrokes(const RunStats& s) {
+  if (!s.keystrokes) return;
+  const KeystrokeRun& k = *s.keystrokes;
+  const detect::KeystrokeDetector& d = *k.detector;
+  const detect::KeystrokeOffset& o = d.offset();
+  fmt::print(out_, "\nKeystrokes: {} key-downs in {} ({}{}{})\n", d.keystrokes(), k.path, capture::to_string(k.format),
+             k.devices.empty() ? "" : ": ", fmt::join(k.devices, ", "));
+  const double seconds = static_cast<double>(o.ns) / 1e9;
+  switch (o.source) {
+    case detect::OffsetSource::kGiven:
+      fmt::print(out_, "  clock offset {:+.6f} s, given\n", seconds);
+      break;
+    case detect::OffsetSource::kEstimated:
+      fmt::print(out_, "  clock offset {:+.6f} s, estimated from {} ({} keys matched; by chance: {:.1e})\n", seconds,
+                 o.name.empty() ? std::string(core::text(o.server).view()) : o.name, o.matched, o.p_value);
+      break;
+    case detect::OffsetSource::kClock:
+      fmt::print(out_, "  clock offset 0: the log reads UTC like the capture, and no other offset stood out\n");
+      break;
+    case detect::OffsetSource::kNone:
+      fmt::print(out_, "  no clock offset found: no destination's sends line up with the keys; nothing tested "
+                       "(--keystroke-offset gives it)\n");
+      return;
+  }
+  fmt::print(out_, "  typing {} .. {}; {} destinations and {} flows tested\n",
+             core::iso8601(core::Timestamp{d.typing_begin()}), core::iso8601(core::Timestamp{d.typing_end()}),
+             d.destinations_tested(), d.flows_tested());
+  if (d.findings().empty()) {
+    fmt::print(out_, "  no destination's sends follow the keys\n");
+    return;
+  }
+  const char* red = colour_ ? "\x1b[31m" : "";
+  const char* reset = colour_ ? "\x1b[0m" : "";
+  fmt::print(out_, "  {}sent in step with the typing{} (false discovery rate {:g} %; raster: | keys and sends, "
+                   ". keys only, ' sends only):\n",
+             red, reset, detect::KeystrokeDetector::kFalseDiscoveryRate * 100);
+  for (const auto& f : d.findings()) {
+    const std::string where = f.name.empty() ? std::string(core::text(f.server).view())
+                                             : fmt::format("{} ({})", f.name, core::text(f.server).view());
+    const core::Place* p = f.place.get();
+    fmt::print(out_, "  {:<9} {:<52} {:<12} {:>2}  {} of {} keys, lag {:.0f} ms, p {:.1e}{}\n", detect::to_string(f.pattern),
+               fit(where, 52), fit(f.owner != nullptr ? f.owner->name : "--", 12),
+               p != nullptr && !p->country.empty() ? p->country : "--", f.coupled, f.keystrokes, f.median_lag_ms,
+               f.p_value, f.by_flow ? " (one flow)" : "");
+    fmt::print(out_, "            [{}]\n", f.raster);
+    if (f.messages_total > 0)
+      fmt::print(out_, "            {} HTTP requests in step: tattle messages --flow {}\n", f.messages_total,
+                 f.messages.front().flow);
+  }
 }
 
 }  // namespace tattle::report

@@ -7,15 +7,18 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "capture/keystrokes.hpp"
 #include "capture/packet_source.hpp"
 #include "core/app.hpp"
 #include "core/diagnostics.hpp"
 #include "core/worker_lock.hpp"
 #include "decode/decoder.hpp"
 #include "decrypt/keylog.hpp"
+#include "detect/keystroke.hpp"
 #include "detect/policy.hpp"
 #include "dissect/dns.hpp"
 #include "dissect/http_message.hpp"
@@ -36,6 +39,16 @@ struct InputReport {
   std::size_t secrets = 0;
   std::uint64_t records = 0;  // App Privacy Report: networkActivity records read
   core::InputWarnings warnings;
+};
+
+// --keystrokes: the log that was read, and what the detector found.
+struct KeystrokeRun {
+  std::string path;
+  capture::KeystrokeFormat format = capture::KeystrokeFormat::kUnknown;
+  capture::KeystrokeCounts counts;
+  bool epoch = false;
+  std::vector<std::string> devices;
+  const detect::KeystrokeDetector* detector = nullptr;
 };
 
 struct RunStats {
@@ -61,6 +74,7 @@ struct RunStats {
   std::vector<std::string> location_sources;  // the address databases in use
   std::size_t entities = 0;                   // entities in the catalog
   const detect::Policy* policy = nullptr;     // null: no --policy
+  std::optional<KeystrokeRun> keystrokes;
   std::uint64_t warnings = 0;
   std::uint64_t apps = 0;          // distinct apps the captures named
   std::uint64_t apps_dropped = 0;  // beyond core::AppRegistry::kMaxApps
@@ -78,6 +92,10 @@ void write_destination(JsonWriter& w, const enrich::Destination& d, const core::
                        std::string_view type = {});
 void write_finding(JsonWriter& w, const detect::Finding& f, const core::AppRegistry& apps,
                    std::string_view type = {});
+void write_keystroke_finding(JsonWriter& w, const detect::KeystrokeFinding& f, const detect::KeystrokeOffset& offset,
+                             const core::AppRegistry& apps, std::string_view type = {});
+// The "keystrokes" object of docs/schema.md: the log, the clock offset, what was tested.
+void write_keystroke_run(JsonWriter& w, const KeystrokeRun& k, std::string_view type = {});
 std::string_view proto_name(std::uint8_t ip_proto);
 
 class RunSink : public flow::FlowSink, public dissect::DnsSink, public dissect::HttpSink {
@@ -163,6 +181,7 @@ class TextSummary final : public RunSink {
   std::uint64_t hits_ = 0;  // App Privacy Report records' hits
   void print_destinations(const RunStats& s, bool records_only);
   void print_findings(const RunStats& s);
+  void print_keystrokes(const RunStats& s);
 };
 
 // Hands each flow to every sink, one call at a time (flows come from several worker threads).
