@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "app/blocklist_command.hpp"
+#include "app/keys_command.hpp"
 #include "app/pipeline.hpp"
 
 int main(int argc, char** argv) {
@@ -68,6 +69,15 @@ int main(int argc, char** argv) {
       cli.add_subcommand("blocklist", "Turn a report's destinations into block lists for DNS servers and firewalls");
   tattle::app::add_blocklist_options(*blocklist_cmd, blocklist);
 
+  CLI::App* keys_cmd = cli.add_subcommand("keys", "Keystroke logs for --keystrokes");
+  keys_cmd->require_subcommand(1);
+  tattle::app::KeysRecordOptions keys_record;
+  CLI::App* keys_record_cmd = keys_cmd->add_subcommand(
+      "record",
+      "Record WHEN keys go down on a Linux input device — key-down times only: no key codes are read into the "
+      "output, so what was typed cannot be told from it");
+  tattle::app::add_keys_record_options(*keys_record_cmd, keys_record);
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -75,6 +85,7 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : tattle::app::kExitUsage;
   }
   if (blocklist_cmd->parsed()) return tattle::app::run_blocklist(blocklist);
+  if (keys_record_cmd->parsed()) return tattle::app::run_keys_record(keys_record);
   if (messages_cmd->parsed()) return tattle::app::run_audit(messages);
   if (audit.flows_only && !audit.policy.empty()) {
     fmt::print(stderr, "tattle: --policy needs owners and places, which --flows-only leaves out\n");

@@ -23,21 +23,8 @@ constexpr int kAbsMtTrackingId = 0x39;
 constexpr int kBtnTouch = 0x14a;
 constexpr std::int64_t kEpochFrom = std::int64_t{1'000'000'000} * core::kNsPerSecond;  // 2001-09-09
 
-// Keys that are not typing: power, volume, mute, sleep and wake-up.
-bool system_key(int code) {
-  return code == 113 || code == 114 || code == 115 || code == 116 || code == 142 || code == 143;
-}
 constexpr std::array<std::string_view, 6> kSystemKeyNames = {"KEY_MUTE",  "KEY_VOLUMEDOWN", "KEY_VOLUMEUP",
                                                              "KEY_POWER", "KEY_SLEEP",      "KEY_WAKEUP"};
-
-// A key of a keyboard (hardware, or a phone's keys), not a button of a mouse, pad or
-// touchscreen: the BTN_ ranges of input-event-codes.h are left out.
-bool keyboard_code(int code) {
-  if (code >= 0x100 && code < 0x160) return false;  // BTN_MISC … BTN_GEAR_UP (BTN_TOUCH among them)
-  if (code >= 0x220 && code <= 0x223) return false;  // BTN_DPAD_*
-  if (code >= 0x2c0 && code < 0x300) return false;   // BTN_TRIGGER_HAPPY*
-  return code >= 0 && code < 0x300 && !system_key(code);
-}
 
 bool parse_hex(std::string_view s, std::uint32_t& out) {
   if (s.empty() || s.size() > 8) return false;
@@ -96,6 +83,16 @@ bool time_column_name(std::string_view s) {
 }
 
 }  // namespace
+
+// The BTN_ ranges of input-event-codes.h are left out, and keys that are not typing: mute,
+// volume down and up, power, sleep and wake-up.
+bool typing_key_code(int code) {
+  if (code >= 0x100 && code < 0x160) return false;  // BTN_MISC … BTN_GEAR_UP (BTN_TOUCH among them)
+  if (code >= 0x220 && code <= 0x223) return false;  // BTN_DPAD_*
+  if (code >= 0x2c0 && code < 0x300) return false;   // BTN_TRIGGER_HAPPY*
+  if ((code >= 113 && code <= 116) || code == 142 || code == 143) return false;
+  return code >= 0 && code < 0x300;
+}
 
 std::string_view to_string(KeystrokeFormat f) {
   switch (f) {
@@ -268,7 +265,7 @@ void KeystrokeParser::getevent_line(std::string_view text, std::uint64_t offset)
   // A typing key: by its code, or by its label (KEY_A, but not KEY_POWER).
   bool typing_key = false;
   if (parse_hex(code_word, code)) {
-    typing_key = keyboard_code(static_cast<int>(code));
+    typing_key = typing_key_code(static_cast<int>(code));
   } else if (code_word == "SYN_REPORT") {
     code = kSynReport;
   } else if (code_word == "ABS_MT_TRACKING_ID") {

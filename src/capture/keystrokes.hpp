@@ -88,6 +88,10 @@ class KeystrokeParser {
 absl::StatusOr<KeystrokeLog> read_keystrokes(const std::string& path, std::uint32_t input, core::Diagnostics& diag,
                                              std::string_view device = {});
 
+// A Linux input key code (linux/input-event-codes.h) of a key one types with: not a button of a
+// mouse, pad or touchscreen, and not power, volume, mute, sleep or wake-up.
+bool typing_key_code(int code);
+
 // "12345.678901" (seconds, at most 9 decimals) → nanoseconds; false for anything else.
 bool parse_decimal_seconds(std::string_view text, std::int64_t& ns);
 
