@@ -264,12 +264,7 @@ void KeystrokeDetector::analyse() {
 void KeystrokeDetector::report(const Destination& d, std::ptrdiff_t flow_index, std::span<const std::int64_t> keys,
                                std::span<const std::int64_t> sends, const CouplingResult& r, double q) {
   KeystrokeFinding f;
-  f.server = d.server;
-  f.ip_proto = d.ip_proto;
-  f.name = d.name;
-  f.owner = d.owner;
-  f.place = d.place;
-  f.apps = d.apps;
+  static_cast<KeystrokeDestination&>(f) = d;
   f.keystrokes = r.keystrokes;
   f.coupled = r.coupled;
   f.sends = r.sends;

@@ -52,16 +52,20 @@ struct KeystrokeOffset {
   std::size_t searched = 0;  // destinations whose sends were searched
 };
 
-struct KeystrokeFinding {
-  static constexpr std::size_t kMaxFlowIds = 64;
-  static constexpr std::size_t kMaxMessages = 64;
-
+// A destination as the detector knows it: from the first flow to it (the apps from all).
+struct KeystrokeDestination {
   core::Endpoint server;
   std::uint8_t ip_proto = 0;
   std::string name;
   const core::Owner* owner = nullptr;
   std::shared_ptr<const core::Place> place;
   std::vector<core::AppId> apps;
+};
+
+struct KeystrokeFinding : KeystrokeDestination {
+  static constexpr std::size_t kMaxFlowIds = 64;
+  static constexpr std::size_t kMaxMessages = 64;
+
   std::size_t keystrokes = 0;  // keys in the test's window
   std::size_t coupled = 0;     // of those, keys a send answers (the last key before it, within the lag window)
   std::size_t sends = 0;       // send events in the window
@@ -118,13 +122,7 @@ class KeystrokeDetector {
     std::int64_t start, end;
     std::vector<std::int64_t> sends;
   };
-  struct Destination {
-    core::Endpoint server;
-    std::uint8_t ip_proto = 0;
-    std::string name;
-    const core::Owner* owner = nullptr;
-    std::shared_ptr<const core::Place> place;
-    std::vector<core::AppId> apps;
+  struct Destination : KeystrokeDestination {
     std::vector<FlowSends> flows;
     std::vector<std::int64_t> sends;  // all its flows', merged; made by analyse()
   };
