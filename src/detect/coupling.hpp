@@ -29,6 +29,19 @@ inline constexpr std::array<LagWindow, 5> kLagWindows = {{{0, 100'000'000},
                                                           {400'000'000, 700'000'000},
                                                           {600'000'000, 900'000'000}}};
 
+using WindowCounts = std::array<std::size_t, kLagWindows.size()>;
+
+// For each lag window, the sends (sorted, in [0, length)) answered by a key (sorted, in
+// [0, length)) once the keys are moved on by `delta` around the circle [0, length): a send is
+// answered when the last key before it precedes it by a lag within the window; a send before
+// every key answers none (the circle is not followed back past its start, where typing did not
+// happen before the first key). Computed by merging keys and sends (`look_up` false; O(keys +
+// sends), `scratch` holding the moved keys) or by looking each send's last key up (O(sends ·
+// log keys)); the same counts either way.
+WindowCounts answered_counts(std::span<const std::int64_t> keys, std::span<const std::int64_t> sends,
+                             std::int64_t length, std::int64_t delta, bool look_up,
+                             std::vector<std::int64_t>& scratch);
+
 struct CouplingResult {
   std::size_t keystrokes = 0;  // keys in the window
   std::size_t sends = 0;       // sends in the window
@@ -42,7 +55,9 @@ struct CouplingResult {
 
 // Keys and sends sorted, in ns of one clock; only those in [begin, end) take part. Keys are
 // shifted around that interval by `shifts` amounts spread evenly over it, leaving out shifts
-// within a window's end (plus a quarter of a second) of no shift at all.
+// within a window's end (plus a quarter of a second) of no shift at all. When the first eighth
+// of the shifts already give a p-value above 0.05, the rest are not made (the p-value is then
+// theirs). Each shift costs one pass over the keys and sends.
 CouplingResult test_coupling(std::span<const std::int64_t> keys, std::span<const std::int64_t> sends,
                              std::int64_t begin, std::int64_t end, int shifts = 400);
 

@@ -2,6 +2,7 @@
 // each key, debounce, batch, or ignore the keys; the tails and the BH adjustment on known values.
 #include "detect/coupling.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <random>
@@ -85,6 +86,31 @@ TEST(Coupling, CalibratedWhenIndependent) {
   ASSERT_GT(tests, 550);
   EXPECT_LE(at_01, tests * 2 / 100) << at_01 << " of " << tests;
   EXPECT_LE(at_10, tests * 14 / 100) << at_10 << " of " << tests;
+}
+
+// Both ways of counting agree with a count done the slow way, at shifts that wrap keys around.
+TEST(Coupling, AnsweredCountsBothWays) {
+  std::mt19937_64 rng(4);
+  const std::int64_t length = 40'000 * kMs;
+  std::vector<std::int64_t> keys = typing(rng, 60, 2'000 * kMs);
+  std::vector<std::int64_t> sends = periodic(rng, 0, length, 300);
+  for (std::size_t i = 0; i < keys.size(); i += 3) sends.push_back(keys[i] + 7 * kMs);
+  std::sort(sends.begin(), sends.end());
+  std::vector<std::int64_t> scratch;
+  for (const std::int64_t delta : {std::int64_t{0}, 1'500 * kMs, 20'000 * kMs, length - 1'000 * kMs}) {
+    WindowCounts slow{};
+    std::vector<std::int64_t> moved;
+    for (const auto k : keys) moved.push_back(k + delta >= length ? k + delta - length : k + delta);
+    std::sort(moved.begin(), moved.end());
+    for (const auto s : sends) {
+      const auto it = std::upper_bound(moved.begin(), moved.end(), s);
+      if (it == moved.begin()) continue;
+      for (std::size_t w = 0; w < kLagWindows.size(); ++w)
+        slow[w] += s - *(it - 1) >= kLagWindows[w].lo && s - *(it - 1) <= kLagWindows[w].hi ? 1 : 0;
+    }
+    EXPECT_EQ(answered_counts(keys, sends, length, delta, false, scratch), slow) << delta;
+    EXPECT_EQ(answered_counts(keys, sends, length, delta, true, scratch), slow) << delta;
+  }
 }
 
 TEST(Coupling, TooFewKeysOrSendsIsNotTested) {

@@ -8,12 +8,12 @@ namespace tattle::detect {
 namespace {
 
 constexpr std::int64_t kMs = 1'000'000;
-// The typing period is tested with this much room before the first key and after the last.
-constexpr std::int64_t kMargin = 1000 * kMs;
+// The typing period is tested from the first key to the end of the last key's longest lag window.
+constexpr std::int64_t kMargin = kLagWindows.back().hi + 1;
 // The offset search: a key and a send match when the send follows within this window, …
 constexpr std::int64_t kMatchWindow = 100 * kMs;
 // … at most this many (key, send) pairs are looked at in all, fewest sends first, …
-constexpr std::size_t kPairBudget = std::size_t{1} << 24;
+constexpr std::size_t kPairBudget = std::size_t{1} << 22;
 // … and an offset is taken when a match this good had at most this chance anywhere.
 constexpr double kOffsetLevel = 1e-3;
 constexpr std::size_t kMinMatched = 5;
@@ -110,17 +110,17 @@ void KeystrokeDetector::add_flow(const flow::FlowRecord& f) {
   if (!d.place) d.place = f.place;
   if (f.app != core::kNoApp && d.apps.size() < 16 && std::find(d.apps.begin(), d.apps.end(), f.app) == d.apps.end())
     d.apps.push_back(f.app);
-  d.flows.push_back(FlowSends{f.id, f.start.ns, f.end.ns, {sends.begin(), sends.end()}});
+  d.flows.push_back(FlowSends{f.id, f.start.ns, f.end.ns, d.flow_sends.size(), sends.size()});
+  d.flow_sends.insert(d.flow_sends.end(), sends.begin(), sends.end());
   sends_kept_ += sends.size();
 }
 
 void KeystrokeDetector::add_message(std::uint64_t flow, std::uint64_t stream, std::int64_t time) {
-  if (messages_kept_ >= kMaxMessages) {
+  if (messages_.size() >= kMaxMessages) {
     ++messages_dropped_;
     return;
   }
-  messages_[flow].emplace_back(stream, time);
-  ++messages_kept_;
+  messages_.push_back({flow, stream, time});
 }
 
 // The offset at which one destination's sends follow the most keys within kMatchWindow, from
@@ -190,7 +190,7 @@ void KeystrokeDetector::estimate_offset() {
 
 void KeystrokeDetector::analyse() {
   for (Destination& d : destinations_) {
-    for (const FlowSends& f : d.flows) d.sends.insert(d.sends.end(), f.sends.begin(), f.sends.end());
+    d.sends = d.flow_sends;
     std::sort(d.sends.begin(), d.sends.end());
   }
   if (offset_.source != OffsetSource::kGiven) {
@@ -203,7 +203,7 @@ void KeystrokeDetector::analyse() {
   if (offset_.source == OffsetSource::kNone || keys_.empty()) return;
   std::vector<std::int64_t> keys = keys_;
   for (auto& k : keys) k += offset_.ns;
-  const std::int64_t begin = keys.front() - kMargin, end = keys.back() + kMargin;
+  const std::int64_t begin = keys.front(), end = keys.back() + kMargin;
 
   struct Test {
     std::size_t destination;
@@ -222,13 +222,13 @@ void KeystrokeDetector::analyse() {
     // A destination many flows share (a CDN's address, an API gateway) may mix one coupled
     // flow into traffic that is not: each flow is tested too, over its own lifetime.
     std::size_t busy = 0;
-    for (const FlowSends& f : d.flows) busy += within(f.sends, begin, end).size() >= kMinFlowSends ? 1 : 0;
+    for (const FlowSends& f : d.flows) busy += within(d.of(f), begin, end).size() >= kMinFlowSends ? 1 : 0;
     if (busy < 2) continue;
     for (std::size_t j = 0; j < d.flows.size(); ++j) {
       const FlowSends& f = d.flows[j];
-      if (within(f.sends, begin, end).size() < kMinFlowSends) continue;
-      const std::int64_t fb = std::max(begin, f.start), fe = std::min(end, f.end + kMargin);
-      const CouplingResult fr = test_coupling(keys, f.sends, fb, fe);
+      if (within(d.of(f), begin, end).size() < kMinFlowSends) continue;
+      const std::int64_t fb = std::max(begin, f.start), fe = std::min(end, f.end + 1);
+      const CouplingResult fr = test_coupling(keys, d.of(f), fb, fe);
       if (!fr.tested) continue;
       tests.push_back({i, static_cast<std::ptrdiff_t>(j), fb, fe, fr});
       ++flows_tested_;
@@ -248,12 +248,16 @@ void KeystrokeDetector::analyse() {
                   (tests[t].flow < 0 || p[t] < p[static_cast<std::size_t>(c)])))
       c = static_cast<std::ptrdiff_t>(t);
   }
+  if (std::any_of(chosen.begin(), chosen.end(), [](std::ptrdiff_t c) { return c >= 0; }))
+    std::sort(messages_.begin(), messages_.end(), [](const Message& a, const Message& b) {
+      return a.flow != b.flow ? a.flow < b.flow : a.time < b.time;
+    });
   for (const std::ptrdiff_t c : chosen) {
     if (c < 0) continue;
     const Test& t = tests[static_cast<std::size_t>(c)];
     const Destination& d = destinations_[t.destination];
     const std::span<const std::int64_t> sends =
-        t.flow < 0 ? std::span<const std::int64_t>(d.sends) : d.flows[static_cast<std::size_t>(t.flow)].sends;
+        t.flow < 0 ? std::span<const std::int64_t>(d.sends) : d.of(d.flows[static_cast<std::size_t>(t.flow)]);
     report(d, t.flow, within(keys, t.begin, t.end), within(sends, t.begin, t.end), t.result,
            q[static_cast<std::size_t>(c)]);
   }
@@ -289,16 +293,16 @@ void KeystrokeDetector::report(const Destination& d, std::ptrdiff_t flow_index, 
   for (std::size_t j = 0; j < d.flows.size(); ++j) {
     const FlowSends& flow = d.flows[j];
     if (flow_index >= 0 && j != static_cast<std::size_t>(flow_index)) continue;
-    if (std::none_of(flow.sends.begin(), flow.sends.end(),
-                     [&](std::int64_t s) { return answered_key(keys, s, w) >= 0; }))
+    const auto flow_sends = d.of(flow);
+    if (std::none_of(flow_sends.begin(), flow_sends.end(), [&](std::int64_t s) { return answered_key(keys, s, w) >= 0; }))
       continue;
     if (f.flow_ids.size() < KeystrokeFinding::kMaxFlowIds) f.flow_ids.push_back(flow.id);
-    const auto m = messages_.find(flow.id);
-    if (m == messages_.end()) continue;
-    for (const auto& [stream, time] : m->second) {
-      if (answered_key(keys, time, {w.lo, w.hi + kMessageSlack}) < 0) continue;
+    const auto [first, last] = std::equal_range(messages_.begin(), messages_.end(), Message{flow.id, 0, 0},
+                                                [](const Message& a, const Message& b) { return a.flow < b.flow; });
+    for (auto m = first; m != last; ++m) {
+      if (answered_key(keys, m->time, {w.lo, w.hi + kMessageSlack}) < 0) continue;
       ++f.messages_total;
-      if (f.messages.size() < KeystrokeFinding::kMaxMessages) f.messages.push_back({flow.id, stream});
+      if (f.messages.size() < KeystrokeFinding::kMaxMessages) f.messages.push_back({flow.id, m->stream});
     }
   }
 

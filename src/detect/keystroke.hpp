@@ -117,14 +117,23 @@ class KeystrokeDetector {
   [[nodiscard]] std::uint64_t messages_dropped() const { return messages_dropped_; }
 
  private:
+  // A flow's send events: `count` of its destination's `flow_sends`, from `at`.
   struct FlowSends {
     std::uint64_t id;
     std::int64_t start, end;
-    std::vector<std::int64_t> sends;
+    std::size_t at, count;
   };
   struct Destination : KeystrokeDestination {
     std::vector<FlowSends> flows;
-    std::vector<std::int64_t> sends;  // all its flows', merged; made by analyse()
+    std::vector<std::int64_t> flow_sends;  // its flows' send events, flow after flow
+    std::vector<std::int64_t> sends;       // all of them in order; made by analyse()
+    [[nodiscard]] std::span<const std::int64_t> of(const FlowSends& f) const {
+      return std::span<const std::int64_t>(flow_sends).subspan(f.at, f.count);
+    }
+  };
+  struct Message {
+    std::uint64_t flow, stream;
+    std::int64_t time;
   };
   struct Key {
     core::Endpoint server;
@@ -147,8 +156,8 @@ class KeystrokeDetector {
   KeystrokeOffset offset_;
   std::vector<Destination> destinations_;
   absl::flat_hash_map<Key, std::size_t> index_;
-  absl::flat_hash_map<std::uint64_t, std::vector<std::pair<std::uint64_t, std::int64_t>>> messages_;
-  std::size_t sends_kept_ = 0, messages_kept_ = 0;
+  std::vector<Message> messages_;  // in arrival order; by flow once analyse() sorts them
+  std::size_t sends_kept_ = 0;
   std::int64_t capture_begin_ = 0, capture_end_ = 0;
   bool any_flow_ = false;
   std::vector<KeystrokeFinding> findings_;

@@ -313,6 +313,7 @@ void FlowTable::track_send(Slot& s, const decode::PacketView& p, bool tcp) {
     ++counters_[FlowCounter::kSendsDropped];
     return;
   }
+  if (s.sends.empty()) s.sends.reserve(4);  // most flows send a few times: one allocation
   s.sends.push_back(t);
   ++live_sends_;
 }
