@@ -184,8 +184,8 @@ void KeystrokeDetector::estimate_offset() {
   if (offset_.p_value > kOffsetLevel) return;
   offset_.source = OffsetSource::kEstimated;
   // The difference is the offset plus that destination's lag: the lags are taken from its
-  // quickest answers (the 5th percentile, so that a stray early send does not set it).
-  offset_.ns = best_diffs[best_diffs.size() / 20];
+  // quickest answer (a percentile would leave the quickest answers before their keys).
+  offset_.ns = best_diffs.front();
 }
 
 void KeystrokeDetector::analyse() {

@@ -43,7 +43,7 @@ struct KeystrokeOffset {
   // Estimated: the chance of a match this good somewhere among the offsets and destinations
   // searched if none were coupled (Bonferroni over both), the destination whose sends gave it
   // and how many keys its sends followed. Lags are then measured from that destination's
-  // quickest answers, which the offset cannot tell from the clocks' difference.
+  // quickest answer, which the offset cannot tell from the clocks' difference.
   double p_value = 1;
   std::size_t matched = 0;
   core::Endpoint server;
