@@ -80,7 +80,7 @@ std::int64_t answered_key(std::span<const std::int64_t> keys, std::int64_t t, La
   const auto it = std::upper_bound(keys.begin(), keys.end(), t);
   if (it == keys.begin()) return -1;
   const std::int64_t lag = t - *(it - 1);
-  return lag >= w.lo && lag <= w.hi ? it - 1 - keys.begin() : -1;
+  return w.holds(lag) ? it - 1 - keys.begin() : -1;
 }
 
 std::vector<std::size_t> answered_keys(std::span<const std::int64_t> keys, std::span<const std::int64_t> sends,
@@ -95,14 +95,21 @@ std::vector<std::size_t> answered_keys(std::span<const std::int64_t> keys, std::
 
 WindowCounts answered_counts(std::span<const std::int64_t> k, std::span<const std::int64_t> s, std::int64_t length,
                              std::int64_t delta, bool look_up, std::vector<std::int64_t>& scratch) {
-  WindowCounts c{};
-  // One unsigned comparison a window: lo <= lag <= hi.
+  // Lags counted per tenth of a second, then summed per window.
+  constexpr auto kSteps = static_cast<std::size_t>(kLongestLag / kLagStep);
+  std::array<std::size_t, kSteps + 1> steps{};  // the last: lags beyond every window
   const auto add = [&](std::int64_t lag) {
-    for (std::size_t w = 0; w < kLagWindows.size(); ++w)
-      c[w] += static_cast<std::uint64_t>(lag - kLagWindows[w].lo) <=
-              static_cast<std::uint64_t>(kLagWindows[w].hi - kLagWindows[w].lo);
+    ++steps[std::min(static_cast<std::size_t>(lag / kLagStep), kSteps)];
   };
-  if (k.empty()) return c;
+  const auto windows = [&] {
+    WindowCounts c{};
+    for (std::size_t w = 0; w < kLagWindows.size(); ++w)
+      for (auto i = static_cast<std::size_t>(kLagWindows[w].lo / kLagStep);
+           i < static_cast<std::size_t>(kLagWindows[w].hi / kLagStep); ++i)
+        c[w] += steps[i];
+    return c;
+  };
+  if (k.empty()) return {};
   if (look_up) {
     // A key k lands at k + delta, or at k + delta − length when that is past the end (those
     // come first). For a send at s, x = s − delta: the last key at or before x, unwrapped; else
@@ -118,7 +125,7 @@ WindowCounts answered_counts(std::span<const std::int64_t> k, std::span<const st
       const auto it = std::upper_bound(k.begin(), k.end(), x + length);
       if (it != k.begin() && *(it - 1) >= length - delta) add(x + length - *(it - 1));
     }
-    return c;
+    return windows();
   }
   const std::size_t n = k.size();
   scratch.resize(n);
@@ -129,7 +136,7 @@ WindowCounts answered_counts(std::span<const std::int64_t> k, std::span<const st
     while (next < n && scratch[next] <= send) ++next;
     if (next > 0) add(send - scratch[next - 1]);
   }
-  return c;
+  return windows();
 }
 
 CouplingResult test_coupling(std::span<const std::int64_t> keys, std::span<const std::int64_t> sends,
@@ -175,7 +182,8 @@ CouplingResult test_coupling(std::span<const std::int64_t> keys, std::span<const
       const double variance = std::max(0.0, (sum_sq[w] - sum[w] * sum[w] / m) / (m - 1));
       // The fitted tail, unless the shifts themselves reached the observed count more often;
       // fewer than kMinExplained answered sends are no evidence, however rare by chance.
-      const double p = observed[w] < kMinExplained
+      // A count at or below the shifts' mean has a tail of about a half or more: 1 will do.
+      const double p = observed[w] < kMinExplained || static_cast<double>(observed[w]) <= mean
                            ? 1.0
                            : std::max(count_tail(s.size(), mean, variance, observed[w]),
                                       static_cast<double>(exceeded[w]) / m);
@@ -188,12 +196,12 @@ CouplingResult test_coupling(std::span<const std::int64_t> keys, std::span<const
     }
     return tried == 0 ? 2.0 : std::min(1.0, best * static_cast<double>(tried));
   };
-  // Every eighth shift first (spread over the circle): when those already show the counts to be
-  // far from significant, the rest are not made.
+  // Every sixteenth shift first (spread over the circle): when those already show the counts to
+  // be far from significant, the rest are not made.
   double p = 2;
   for (int phase = 0; phase < 2; ++phase) {
     for (int j = 0; j < shifts; ++j) {
-      if ((j % 8 == 0) != (phase == 0)) continue;
+      if ((j % 16 == 0) != (phase == 0)) continue;
       const auto delta = static_cast<std::int64_t>((j + 0.5) * static_cast<double>(length) / shifts);
       const std::int64_t distance = std::min(delta, length - delta);
       const Counts c = count(delta);
@@ -206,7 +214,7 @@ CouplingResult test_coupling(std::span<const std::int64_t> keys, std::span<const
       }
     }
     p = evaluate();
-    if (p > kHopeless) break;
+    if (p <= 1 && p > kHopeless) break;
   }
   if (p > 1) return r;  // no window had room for enough shifts
   r.tested = true;

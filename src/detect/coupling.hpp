@@ -14,20 +14,24 @@
 
 namespace tattle::detect {
 
-// The lag windows tried, [lo, hi] in ns after a key: a sender that reacts at once or within a
+// The lag windows tried, [lo, hi) in ns after a key: a sender that reacts at once or within a
 // few round trips, and one that waits for a pause in typing (a debounce) of up to 0.9 s. Narrow
 // windows only: when typing and sending both come in bursts, the count in a wide or late window
 // is mostly the overlap of bursts, whose law under independence is lumpy and heavy-tailed — the
 // fitted tail then claimed too much (measured on simulated sessions: coupling_test.cpp). The
 // most significant window is taken, and its p-value multiplied by their number (Bonferroni).
+// Their ends are whole tenths of a second: lags are counted in tenths, then summed per window.
 struct LagWindow {
   std::int64_t lo, hi;
+  [[nodiscard]] constexpr bool holds(std::int64_t lag) const { return lag >= lo && lag < hi; }
 };
-inline constexpr std::array<LagWindow, 5> kLagWindows = {{{0, 100'000'000},
-                                                          {0, 300'000'000},
-                                                          {200'000'000, 500'000'000},
-                                                          {400'000'000, 700'000'000},
-                                                          {600'000'000, 900'000'000}}};
+inline constexpr std::int64_t kLagStep = 100'000'000;
+inline constexpr std::array<LagWindow, 5> kLagWindows = {{{0, kLagStep},
+                                                          {0, 3 * kLagStep},
+                                                          {2 * kLagStep, 5 * kLagStep},
+                                                          {4 * kLagStep, 7 * kLagStep},
+                                                          {6 * kLagStep, 9 * kLagStep}}};
+inline constexpr std::int64_t kLongestLag = 9 * kLagStep;  // the last window's end
 
 using WindowCounts = std::array<std::size_t, kLagWindows.size()>;
 
@@ -55,7 +59,7 @@ struct CouplingResult {
 
 // Keys and sends sorted, in ns of one clock; only those in [begin, end) take part. Keys are
 // shifted around that interval by `shifts` amounts spread evenly over it, leaving out shifts
-// within a window's end (plus a quarter of a second) of no shift at all. When the first eighth
+// within a window's end (plus a quarter of a second) of no shift at all. When the first sixteenth
 // of the shifts already give a p-value above 0.05, the rest are not made (the p-value is then
 // theirs). Each shift costs one pass over the keys and sends.
 CouplingResult test_coupling(std::span<const std::int64_t> keys, std::span<const std::int64_t> sends,

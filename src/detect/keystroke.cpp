@@ -9,7 +9,7 @@ namespace {
 
 constexpr std::int64_t kMs = 1'000'000;
 // The typing period is tested from the first key to the end of the last key's longest lag window.
-constexpr std::int64_t kMargin = kLagWindows.back().hi + 1;
+constexpr std::int64_t kMargin = kLongestLag;
 // The offset search: a key and a send match when the send follows within this window, …
 constexpr std::int64_t kMatchWindow = 100 * kMs;
 // … at most this many (key, send) pairs are looked at in all, fewest sends first, …
