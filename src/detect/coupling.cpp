@@ -11,7 +11,7 @@ namespace {
 
 constexpr std::size_t kMinKeys = 5;
 constexpr std::size_t kMinSends = 3;
-constexpr std::size_t kMinExplained = 3;
+constexpr std::size_t kMinCoupled = 3;
 // A test whose first eighth of shifts gives a p-value above this makes no more shifts.
 constexpr double kHopeless = 0.05;
 constexpr std::size_t kMinShifts = 20;             // per lag window, else that window is not tried
@@ -93,23 +93,36 @@ std::vector<std::size_t> answered_keys(std::span<const std::int64_t> keys, std::
   return out;
 }
 
-WindowCounts answered_counts(std::span<const std::int64_t> k, std::span<const std::int64_t> s, std::int64_t length,
-                             std::int64_t delta, bool look_up, std::vector<std::int64_t>& scratch) {
-  // Lags counted per tenth of a second, then summed per window.
+WindowCounts coupled_counts(std::span<const std::int64_t> k, std::span<const std::int64_t> s, std::int64_t length,
+                            std::int64_t delta, bool look_up, std::vector<std::int64_t>& scratch) {
+  // Sends come in order, so the keys they answer do too: for the key at hand, the tenths of a
+  // second its sends came in (a bit each); when the next key comes, each window it had a send in
+  // counts it once.
   constexpr auto kSteps = static_cast<std::size_t>(kLongestLag / kLagStep);
-  std::array<std::size_t, kSteps + 1> steps{};  // the last: lags beyond every window
-  const auto add = [&](std::int64_t lag) {
-    ++steps[std::min(static_cast<std::size_t>(lag / kLagStep), kSteps)];
-  };
-  const auto windows = [&] {
-    WindowCounts c{};
+  static_assert(kSteps <= 32);
+  constexpr auto masks = [] {
+    std::array<std::uint32_t, kLagWindows.size()> m{};
     for (std::size_t w = 0; w < kLagWindows.size(); ++w)
-      for (auto i = static_cast<std::size_t>(kLagWindows[w].lo / kLagStep);
-           i < static_cast<std::size_t>(kLagWindows[w].hi / kLagStep); ++i)
-        c[w] += steps[i];
-    return c;
+      for (auto i = kLagWindows[w].lo / kLagStep; i < kLagWindows[w].hi / kLagStep; ++i) m[w] |= 1u << i;
+    return m;
+  }();
+  WindowCounts c{};
+  constexpr auto kNone = ~std::size_t{0};
+  std::size_t key = kNone;
+  std::uint32_t steps = 0;
+  const auto flush = [&] {
+    for (std::size_t w = 0; w < kLagWindows.size(); ++w) c[w] += (steps & masks[w]) != 0 ? 1 : 0;
   };
-  if (k.empty()) return {};
+  const auto add = [&](std::size_t answered, std::int64_t lag) {
+    if (answered != key) {
+      flush();
+      key = answered;
+      steps = 0;
+    }
+    if (const auto step = static_cast<std::size_t>(lag / kLagStep); step < kSteps) steps |= 1u << step;
+  };
+  if (k.empty()) return c;
+  const std::size_t n = k.size();
   if (look_up) {
     // A key k lands at k + delta, or at k + delta − length when that is past the end (those
     // come first). For a send at s, x = s − delta: the last key at or before x, unwrapped; else
@@ -118,25 +131,27 @@ WindowCounts answered_counts(std::span<const std::int64_t> k, std::span<const st
       const std::int64_t x = send - delta;
       if (x >= 0) {
         const auto it = std::upper_bound(k.begin(), k.end(), x);
-        if (it != k.begin()) add(x - *(it - 1));
-        else if (k.back() >= length - delta) add(x + length - k.back());
+        if (it != k.begin()) add(static_cast<std::size_t>(it - 1 - k.begin()), x - *(it - 1));
+        else if (k.back() >= length - delta) add(n - 1, x + length - k.back());
         continue;
       }
       const auto it = std::upper_bound(k.begin(), k.end(), x + length);
-      if (it != k.begin() && *(it - 1) >= length - delta) add(x + length - *(it - 1));
+      if (it != k.begin() && *(it - 1) >= length - delta)
+        add(static_cast<std::size_t>(it - 1 - k.begin()), x + length - *(it - 1));
     }
-    return windows();
+    flush();
+    return c;
   }
-  const std::size_t n = k.size();
   scratch.resize(n);
   const auto wrap = static_cast<std::size_t>(std::lower_bound(k.begin(), k.end(), length - delta) - k.begin());
   for (std::size_t i = 0; i < n; ++i) scratch[i] = i < n - wrap ? k[wrap + i] + delta - length : k[i - (n - wrap)] + delta;
   std::size_t next = 0;  // the first key after the send
   for (const std::int64_t send : s) {
     while (next < n && scratch[next] <= send) ++next;
-    if (next > 0) add(send - scratch[next - 1]);
+    if (next > 0) add(next - 1, send - scratch[next - 1]);
   }
-  return windows();
+  flush();
+  return c;
 }
 
 CouplingResult test_coupling(std::span<const std::int64_t> keys, std::span<const std::int64_t> sends,
@@ -158,16 +173,19 @@ CouplingResult test_coupling(std::span<const std::int64_t> keys, std::span<const
   const std::size_t n = k.size();
   std::vector<std::int64_t> scratch;
   const bool look_up = s.size() * 16 < n;
-  const auto count = [&](std::int64_t delta) { return answered_counts(k, s, length, delta, look_up, scratch); };
+  const auto count = [&](std::int64_t delta) { return coupled_counts(k, s, length, delta, look_up, scratch); };
 
   const Counts observed = count(0);
-  // Fewer than kMinExplained answered sends in every window: nothing to test further.
-  if (*std::max_element(observed.begin(), observed.end()) < kMinExplained) {
+  // Fewer than kMinCoupled keys answered in every window: nothing to test further.
+  if (*std::max_element(observed.begin(), observed.end()) < kMinCoupled) {
     r.tested = true;
     return r;
   }
   std::array<double, kWindows> sum{}, sum_sq{};
   Counts used{}, exceeded{};
+  // The count is of keys, but no more keys can be coupled than there are sends: the law is of
+  // so many trials as the fewer of the two.
+  const std::size_t trials = std::min(n, s.size());
   // The most significant window so far (into r) and its p-value, corrected for the windows tried.
   const auto evaluate = [&] {
     double best = 2;
@@ -176,21 +194,21 @@ CouplingResult test_coupling(std::span<const std::int64_t> keys, std::span<const
       if (used[w] < kMinShifts) continue;
       ++tried;
       const double m = static_cast<double>(used[w]);
-      // Half an explained send more than seen, so that a window no shift ever explained a send
-      // in does not make any coupling look impossible.
+      // Half a coupled key more than seen, so that a window no shift ever coupled a key in does
+      // not make any coupling look impossible.
       const double mean = (sum[w] + 0.5) / m;
       const double variance = std::max(0.0, (sum_sq[w] - sum[w] * sum[w] / m) / (m - 1));
       // The fitted tail, unless the shifts themselves reached the observed count more often;
-      // fewer than kMinExplained answered sends are no evidence, however rare by chance.
-      // A count at or below the shifts' mean has a tail of about a half or more: 1 will do.
-      const double p = observed[w] < kMinExplained || static_cast<double>(observed[w]) <= mean
+      // fewer than kMinCoupled keys answered are no evidence, however rare by chance. A count
+      // at or below the shifts' mean has a tail of about a half or more: 1 will do.
+      const double p = observed[w] < kMinCoupled || static_cast<double>(observed[w]) <= mean
                            ? 1.0
-                           : std::max(count_tail(s.size(), mean, variance, observed[w]),
+                           : std::max(count_tail(trials, mean, variance, observed[w]),
                                       static_cast<double>(exceeded[w]) / m);
       if (p < best) {
         best = p;
         r.window = w;
-        r.explained = observed[w];
+        r.coupled = observed[w];
         r.null_mean = mean;
       }
     }
@@ -218,7 +236,7 @@ CouplingResult test_coupling(std::span<const std::int64_t> keys, std::span<const
   }
   if (p > 1) return r;  // no window had room for enough shifts
   r.tested = true;
-  r.coupled = answered_keys(k, s, kLagWindows[r.window]).size();
+  for (const std::int64_t send : s) r.explained += answered_key(k, send, kLagWindows[r.window]) >= 0 ? 1 : 0;
   r.p_value = p;
   return r;
 }

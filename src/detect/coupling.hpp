@@ -1,7 +1,7 @@
-// Is a train of send events coupled to a train of keystrokes? The statistic is how many sends
-// come a lag within a lag window after the last keystroke before them (that key, the one the
-// send answers: a debounced send is the one that comes after a pause); its distribution under
-// independence
+// Is a train of send events coupled to a train of keystrokes? The statistic is how many keys a
+// send answers: a send answers the last key before it when its lag is within a lag window (a
+// debounced send answers the key before the pause); a key answered by several sends counts
+// once, so that a burst of sends is not many coincidences. Its distribution under independence
 // comes from circular shifts of the keystroke train within the analysis window, which keep the
 // rhythm of both trains (bursts of typing, periodic sends) and only break their alignment.
 // Hand-written: no Debian library does shift-surrogate tests on event trains.
@@ -35,24 +35,24 @@ inline constexpr std::int64_t kLongestLag = 9 * kLagStep;  // the last window's 
 
 using WindowCounts = std::array<std::size_t, kLagWindows.size()>;
 
-// For each lag window, the sends (sorted, in [0, length)) answered by a key (sorted, in
-// [0, length)) once the keys are moved on by `delta` around the circle [0, length): a send is
-// answered when the last key before it precedes it by a lag within the window; a send before
-// every key answers none (the circle is not followed back past its start, where typing did not
-// happen before the first key). Computed by merging keys and sends (`look_up` false; O(keys +
-// sends), `scratch` holding the moved keys) or by looking each send's last key up (O(sends ·
-// log keys)); the same counts either way.
-WindowCounts answered_counts(std::span<const std::int64_t> keys, std::span<const std::int64_t> sends,
-                             std::int64_t length, std::int64_t delta, bool look_up,
-                             std::vector<std::int64_t>& scratch);
+// For each lag window, the keys (sorted, in [0, length)) that sends (sorted, in [0, length))
+// answer once the keys are moved on by `delta` around the circle [0, length): a send answers
+// the last key before it when its lag is within the window; a send before every key answers
+// none (the circle is not followed back past its start, where typing did not happen before the
+// first key). Computed by merging keys and sends (`look_up` false; O(keys + sends), `scratch`
+// holding the moved keys) or by looking each send's last key up (O(sends · log keys)); the
+// same counts either way.
+WindowCounts coupled_counts(std::span<const std::int64_t> keys, std::span<const std::int64_t> sends,
+                            std::int64_t length, std::int64_t delta, bool look_up,
+                            std::vector<std::int64_t>& scratch);
 
 struct CouplingResult {
   std::size_t keystrokes = 0;  // keys in the window
   std::size_t sends = 0;       // sends in the window
   std::size_t window = 0;      // index into kLagWindows of the most significant lag window
-  std::size_t explained = 0;   // sends that answer a key within that lag window
-  std::size_t coupled = 0;     // keys answered so
-  double null_mean = 0;        // the explained count's mean over the shifts
+  std::size_t coupled = 0;     // keys a send answers within that lag window
+  std::size_t explained = 0;   // sends that answer a key so
+  double null_mean = 0;        // the coupled count's mean over the shifts
   double p_value = 1;          // corrected for the windows tried
   bool tested = false;         // enough keys, sends and room for shifts
 };
