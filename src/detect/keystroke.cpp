@@ -189,9 +189,15 @@ void KeystrokeDetector::estimate_offset() {
 }
 
 void KeystrokeDetector::analyse() {
+  // A destination's send events: its flows' together, those within kSendMergeNs of the one
+  // before again one event (flows in parallel, as a browser or an app's connection pool opens).
   for (Destination& d : destinations_) {
     d.sends = d.flow_sends;
     std::sort(d.sends.begin(), d.sends.end());
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < d.sends.size(); ++i)
+      if (kept == 0 || d.sends[i] - d.sends[kept - 1] > kSendMergeNs) d.sends[kept++] = d.sends[i];
+    d.sends.resize(kept);
   }
   if (offset_.source != OffsetSource::kGiven) {
     estimate_offset();
