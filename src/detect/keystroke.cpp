@@ -13,7 +13,9 @@ constexpr std::int64_t kMargin = kLongestLag;
 // The offset search: a key and a send match when the send follows within this window, …
 constexpr std::int64_t kMatchWindow = 100 * kMs;
 // … at most this many (key, send) pairs are looked at in all, fewest sends first, …
-constexpr std::size_t kPairBudget = std::size_t{1} << 22;
+constexpr std::size_t kPairBudget = std::size_t{1} << 24;
+// … over at most this many bins of 50 ms (a week) …
+constexpr std::size_t kMaxOffsetBins = std::size_t{7} * 24 * 3600 * 20;
 // … and an offset is taken when a match this good had at most this chance anywhere.
 constexpr double kOffsetLevel = 1e-3;
 constexpr std::size_t kMinMatched = 5;
@@ -123,69 +125,90 @@ void KeystrokeDetector::add_message(std::uint64_t flow, std::uint64_t stream, st
   messages_.push_back({flow, stream, time});
 }
 
-// The offset at which one destination's sends follow the most keys within kMatchWindow, from
-// every (key, send) difference; how unlikely that count is by chance, from how the differences
-// fall in windows of that width across all offsets the capture allows.
+// The offset at which one destination's sends follow the most keys within kMatchWindow: every
+// (key, send) difference is a vote for an offset, counted in bins of half that window, so that
+// a cluster of votes as wide as a lag's jitter lies whole in two adjacent bins. How unlikely the
+// best count is by chance follows from how the votes fall in windows of that width across all
+// the offsets the capture allows.
 void KeystrokeDetector::estimate_offset() {
   if (keys_.empty() || !any_flow_) return;
+  constexpr std::int64_t kBin = kMatchWindow / 2;
   const std::int64_t lowest = capture_begin_ - keys_.back();
   const std::int64_t highest = capture_end_ - keys_.front();
-  const double windows = static_cast<double>((highest - lowest) / kMatchWindow + 1);
+  const auto bins = static_cast<std::size_t>((highest - lowest) / kBin + 2);
+  if (bins > kMaxOffsetBins) return;  // a search range of more than a week
+  const double windows = static_cast<double>(bins) / 2;
   std::vector<std::size_t> order(destinations_.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(),
             [&](std::size_t a, std::size_t b) { return destinations_[a].sends.size() < destinations_[b].sends.size(); });
+  std::vector<std::uint32_t> votes(bins, 0);
+  std::vector<std::size_t> touched;
   std::size_t budget = kPairBudget;
   double best_p = 2;
-  std::vector<std::int64_t> diffs, best_diffs;
+  std::size_t best_bin = 0;
+  const Destination* best = nullptr;
   for (const std::size_t i : order) {
     const Destination& d = destinations_[i];
     if (d.sends.size() < kMinMatched) continue;
-    std::size_t pairs = 0;
-    for (const std::int64_t k : keys_) pairs += within(d.sends, k + lowest, k + highest + 1).size();
-    if (pairs > budget) continue;
-    budget -= pairs;
+    std::size_t pairs = keys_.size() * d.sends.size();
+    if (pairs > budget) {  // the bound is too much: count them
+      pairs = 0;
+      for (const std::int64_t k : keys_) pairs += within(d.sends, k + lowest, k + highest + 1).size();
+      if (pairs > budget) continue;
+    }
     ++offset_.searched;
-    diffs.clear();
+    touched.clear();
+    std::size_t votes_cast = 0;
     for (const std::int64_t k : keys_)
-      for (const std::int64_t s : within(d.sends, k + lowest, k + highest + 1)) diffs.push_back(s - k);
-    std::sort(diffs.begin(), diffs.end());
+      for (const std::int64_t s : within(d.sends, k + lowest, k + highest + 1)) {
+        const auto bin = static_cast<std::size_t>((s - k - lowest) / kBin);
+        if (votes[bin]++ == 0) touched.push_back(bin);
+        ++votes_cast;
+      }
+    budget -= votes_cast;
+    // The best pair of adjacent bins, and the squares of the counts per fixed window (bins 2j
+    // and 2j + 1), each window once: by its first bin, or by its second when the first is empty.
     std::size_t most = 0, at = 0;
     double sum_sq = 0;
-    for (std::size_t b = 0, e = 0, bin_start = 0; b < diffs.size(); ++b) {
-      while (e < diffs.size() && diffs[e] < diffs[b] + kMatchWindow) ++e;
-      if (e - b > most) {
-        most = e - b;
-        at = b;
+    for (const std::size_t bin : touched) {
+      const std::size_t pair = votes[bin] + (bin + 1 < bins ? votes[bin + 1] : 0);
+      if (pair > most) {
+        most = pair;
+        at = bin;
       }
-      // Counts per fixed window of the search range, for the law of a count by chance.
-      if (b + 1 == diffs.size() || (diffs[b + 1] - lowest) / kMatchWindow != (diffs[b] - lowest) / kMatchWindow) {
-        const auto c = static_cast<double>(b + 1 - bin_start);
+      if (bin % 2 == 0 || votes[bin - 1] == 0) {
+        const std::size_t first = bin - bin % 2;
+        const auto c = static_cast<double>(votes[first] + (first + 1 < bins ? votes[first + 1] : 0));
         sum_sq += c * c;
-        bin_start = b + 1;
       }
     }
-    const double mean = static_cast<double>(diffs.size()) / windows;
+    for (const std::size_t bin : touched) votes[bin] = 0;
+    const double mean = static_cast<double>(votes_cast) / windows;
     const double variance = std::max(0.0, sum_sq / windows - mean * mean);
     const std::size_t matched = std::min(most, keys_.size());
     const double p = count_tail(keys_.size(), mean, variance, matched);
     if (p < best_p && matched >= kMinMatched) {
       best_p = p;
-      best_diffs.assign(diffs.begin() + static_cast<std::ptrdiff_t>(at),
-                        diffs.begin() + static_cast<std::ptrdiff_t>(at + most));
+      best_bin = at;
+      best = &d;
       offset_.matched = matched;
-      offset_.server = d.server;
-      offset_.ip_proto = d.ip_proto;
-      offset_.name = d.name;
     }
   }
-  if (best_diffs.empty()) return;
+  if (best == nullptr) return;
+  offset_.server = best->server;
+  offset_.ip_proto = best->ip_proto;
+  offset_.name = best->name;
   offset_.p_value = std::min(1.0, best_p * windows * static_cast<double>(offset_.searched));
   if (offset_.p_value > kOffsetLevel) return;
   offset_.source = OffsetSource::kEstimated;
-  // The difference is the offset plus that destination's lag: the lags are taken from its
-  // quickest answer (a percentile would leave the quickest answers before their keys).
-  offset_.ns = best_diffs.front();
+  // The differences in the best window are the offset plus that destination's lags: the lags
+  // are taken from its quickest answer (a percentile would leave the quickest before their keys).
+  const std::int64_t from = lowest + static_cast<std::int64_t>(best_bin) * kBin;
+  std::int64_t quickest = from + 2 * kBin;
+  for (const std::int64_t k : keys_)
+    for (const std::int64_t s : within(best->sends, k + from, k + from + 2 * kBin)) quickest = std::min(quickest, s - k);
+  offset_.ns = quickest;
 }
 
 void KeystrokeDetector::analyse() {
