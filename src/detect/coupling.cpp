@@ -12,7 +12,7 @@ namespace {
 constexpr std::size_t kMinKeys = 5;
 constexpr std::size_t kMinSends = 3;
 constexpr std::size_t kMinCoupled = 3;
-// A test whose first eighth of shifts gives a p-value above this makes no more shifts.
+// A test whose first quarter of shifts gives a p-value above this makes no more shifts.
 constexpr double kHopeless = 0.05;
 constexpr std::size_t kMinShifts = 20;             // per lag window, else that window is not tried
 constexpr std::int64_t kShiftGuard = 250'000'000;  // beyond the lag window, around no shift
@@ -214,13 +214,13 @@ CouplingResult test_coupling(std::span<const std::int64_t> keys, std::span<const
     }
     return tried == 0 ? 2.0 : std::min(1.0, best * static_cast<double>(tried));
   };
-  // Every eighth shift first (spread over the circle): when those already show the counts to be
+  // Every fourth shift first (spread over the circle): when those already show the counts to be
   // far from significant, the rest are not made. (Fewer, and a short period's windows would not
   // have kMinShifts of them clear of the guard.)
   double p = 2;
   for (int phase = 0; phase < 2; ++phase) {
     for (int j = 0; j < shifts; ++j) {
-      if ((j % 8 == 0) != (phase == 0)) continue;
+      if ((j % 4 == 0) != (phase == 0)) continue;
       const auto delta = static_cast<std::int64_t>((j + 0.5) * static_cast<double>(length) / shifts);
       const std::int64_t distance = std::min(delta, length - delta);
       const Counts c = count(delta);
