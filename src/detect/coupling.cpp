@@ -12,9 +12,10 @@ namespace {
 constexpr std::size_t kMinKeys = 5;
 constexpr std::size_t kMinSends = 3;
 constexpr std::size_t kMinCoupled = 3;
-// A test whose first quarter of shifts gives a p-value above this makes no more shifts.
+// A test whose first eighth of shifts gives a p-value above this makes no more shifts.
 constexpr double kHopeless = 0.05;
 constexpr std::size_t kMinShifts = 20;             // per lag window, else that window is not tried
+constexpr std::size_t kMinFirstShifts = 12;        // the same for the first pass's judgement
 constexpr std::int64_t kShiftGuard = 250'000'000;  // beyond the lag window, around no shift
 
 double log_choose(std::size_t n, std::size_t k) {
@@ -187,11 +188,11 @@ CouplingResult test_coupling(std::span<const std::int64_t> keys, std::span<const
   // so many trials as the fewer of the two.
   const std::size_t trials = std::min(n, s.size());
   // The most significant window so far (into r) and its p-value, corrected for the windows tried.
-  const auto evaluate = [&] {
+  const auto evaluate = [&](std::size_t min_shifts) {
     double best = 2;
     std::size_t tried = 0;
     for (std::size_t w = 0; w < kWindows; ++w) {
-      if (used[w] < kMinShifts) continue;
+      if (used[w] < min_shifts) continue;
       ++tried;
       const double m = static_cast<double>(used[w]);
       // Half a coupled key more than seen, so that a window no shift ever coupled a key in does
@@ -214,13 +215,12 @@ CouplingResult test_coupling(std::span<const std::int64_t> keys, std::span<const
     }
     return tried == 0 ? 2.0 : std::min(1.0, best * static_cast<double>(tried));
   };
-  // Every fourth shift first (spread over the circle): when those already show the counts to be
-  // far from significant, the rest are not made. (Fewer, and a short period's windows would not
-  // have kMinShifts of them clear of the guard.)
+  // Every eighth shift first (spread over the circle): when those already show the counts to be
+  // far from significant, the rest are not made.
   double p = 2;
   for (int phase = 0; phase < 2; ++phase) {
     for (int j = 0; j < shifts; ++j) {
-      if ((j % 4 == 0) != (phase == 0)) continue;
+      if ((j % 8 == 0) != (phase == 0)) continue;
       const auto delta = static_cast<std::int64_t>((j + 0.5) * static_cast<double>(length) / shifts);
       const std::int64_t distance = std::min(delta, length - delta);
       const Counts c = count(delta);
@@ -232,13 +232,15 @@ CouplingResult test_coupling(std::span<const std::int64_t> keys, std::span<const
         exceeded[w] += c[w] >= observed[w] ? 1 : 0;
       }
     }
-    p = evaluate();
+    const std::size_t min_shifts = phase == 0 ? kMinFirstShifts : kMinShifts;
+    p = evaluate(min_shifts);
+    if (phase == 1) break;
     if (p <= 1 && p > kHopeless) break;
     // Two of the first shifts reaching the observed count in every window tried put the p-value
     // far above any level a finding needs, however many shifts follow.
     bool reached = true;
     for (std::size_t w = 0; w < kWindows; ++w)
-      if (used[w] >= kMinShifts && exceeded[w] < 2) reached = false;
+      if (used[w] >= min_shifts && exceeded[w] < 2) reached = false;
     if (p <= 1 && reached) break;
   }
   if (p > 1) return r;  // no window had room for enough shifts

@@ -59,7 +59,7 @@ struct CouplingResult {
 
 // Keys and sends sorted, in ns of one clock; only those in [begin, end) take part. Keys are
 // shifted around that interval by `shifts` amounts spread evenly over it, leaving out shifts
-// within a window's end (plus a quarter of a second) of no shift at all. When the first quarter
+// within a window's end (plus a quarter of a second) of no shift at all. When the first eighth
 // of the shifts already give a p-value above 0.05, the rest are not made (the p-value is then
 // theirs). Each shift costs one pass over the keys and sends.
 CouplingResult test_coupling(std::span<const std::int64_t> keys, std::span<const std::int64_t> sends,
