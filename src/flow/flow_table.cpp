@@ -298,6 +298,8 @@ void FlowTable::track_tcp(Slot& s, Direction dir, const decode::PacketView& p) {
 
 void FlowTable::track_send(Slot& s, const decode::PacketView& p, bool tcp) {
   if (tcp) {
+    // From the headers, not the reassembler's tracking: that follows the bytes captured, and a
+    // capture of headers only (a small snap length, enough for timing) has none of them.
     const std::uint32_t end = p.seq + static_cast<std::uint32_t>(p.payload_len);
     // Serial-number arithmetic (RFC 1982): a segment that ends at or before the highest byte
     // already sent is a retransmission.
