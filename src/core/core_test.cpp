@@ -1,5 +1,9 @@
 #include <arpa/inet.h>
 
+#include <limits>
+#include <random>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "core/app.hpp"
@@ -57,6 +61,26 @@ TEST(Timestamp, Iso8601WithMicroseconds) {
   EXPECT_EQ(iso8601(Timestamp::from_seconds(1234567890, 5000)), "2009-02-13T23:31:30.000005Z");
   EXPECT_EQ(iso8601(Timestamp::from_seconds(1234567890, 999'999'999)), "2009-02-13T23:31:30.999999Z");
   EXPECT_EQ(iso8601(Timestamp::from_seconds(1234567891)), "2009-02-13T23:31:31.000000Z");
+}
+
+// As std::sort sorts them: many times over a minute, over the whole range of the type (the
+// distance overflows a signed subtraction), and a few.
+TEST(Timestamp, SortTimesAgreesWithStdSort) {
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<std::int64_t> minute(1'700'000'000'000'000'000, 1'700'000'060'000'000'000);
+  std::uniform_int_distribution<std::int64_t> any(std::numeric_limits<std::int64_t>::min(),
+                                                  std::numeric_limits<std::int64_t>::max());
+  for (const std::size_t n : {std::size_t{5}, std::size_t{3000}, std::size_t{100'000}}) {
+    for (const bool wide : {false, true}) {
+      std::vector<std::int64_t> times(n);
+      for (auto& t : times) t = wide ? any(rng) : minute(rng);
+      times[n / 2] = times[n / 3];  // a repeat
+      std::vector<std::int64_t> expected = times;
+      std::sort(expected.begin(), expected.end());
+      sort_times(times);
+      EXPECT_EQ(times, expected) << n << (wide ? " wide" : "");
+    }
+  }
 }
 
 TEST(IpAddress, FormatsAsRfc5952) {

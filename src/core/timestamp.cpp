@@ -1,7 +1,10 @@
 #include "core/timestamp.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cstring>
 #include <ctime>
+#include <utility>
 
 namespace tattle::core {
 
@@ -46,5 +49,29 @@ FixedText<kIso8601Size> iso8601_text(Timestamp t) {
 }
 
 std::string iso8601(Timestamp t) { return std::string(iso8601_text(t).view()); }
+
+void sort_times(std::vector<std::int64_t>& times) {
+  constexpr std::size_t kFew = 2048;  // below this, std::sort is as quick
+  if (times.size() < kFew) {
+    std::sort(times.begin(), times.end());
+    return;
+  }
+  constexpr unsigned kBits = 12;
+  constexpr std::uint64_t kMask = (std::uint64_t{1} << kBits) - 1;
+  const auto [first, last] = std::minmax_element(times.begin(), times.end());
+  // Unsigned, so that the distance of the latest from the earliest is exact whatever they are.
+  const auto earliest = static_cast<std::uint64_t>(*first);
+  const std::uint64_t span = static_cast<std::uint64_t>(*last) - earliest;
+  std::vector<std::int64_t> other(times.size());
+  for (unsigned shift = 0; shift < 64 && (span >> shift) != 0; shift += kBits) {
+    std::array<std::size_t, kMask + 1> at{};
+    const auto digit = [&](std::int64_t t) { return ((static_cast<std::uint64_t>(t) - earliest) >> shift) & kMask; };
+    for (const std::int64_t t : times) ++at[digit(t)];
+    std::size_t sum = 0;
+    for (std::size_t& a : at) sum += std::exchange(a, sum);
+    for (const std::int64_t t : times) other[at[digit(t)]++] = t;
+    times.swap(other);
+  }
+}
 
 }  // namespace tattle::core

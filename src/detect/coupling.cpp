@@ -18,6 +18,27 @@ constexpr std::size_t kMinShifts = 20;             // per lag window, else that 
 constexpr std::size_t kMinFirstShifts = 12;        // the same for the first pass's judgement
 constexpr std::int64_t kShiftGuard = 250'000'000;  // beyond the lag window, around no shift
 
+// The first index from `from` on whose value is above `t`, for values that never decrease: a
+// gallop (doubling steps, then halving), so the cost grows with the log of the distance jumped.
+template <class At>
+std::size_t first_after(At at, std::size_t from, std::size_t n, std::int64_t t) {
+  // Most jumps are short: a few steps first.
+  for (const std::size_t end = std::min(n, from + 4); from < end; ++from)
+    if (at(from) > t) return from;
+  if (from >= n) return n;
+  std::size_t lo = from - 1, hi = from;  // at(lo) <= t
+  for (std::size_t step = 1; hi < n && at(hi) <= t; step *= 2) {
+    lo = hi;
+    hi = lo + step * 2;
+  }
+  hi = std::min(hi, n);  // at(hi) > t, or the end
+  while (hi - lo > 1) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    (at(mid) <= t ? lo : hi) = mid;
+  }
+  return hi;
+}
+
 double log_choose(std::size_t n, std::size_t k) {
   return std::lgamma(static_cast<double>(n) + 1) - std::lgamma(static_cast<double>(k) + 1) -
          std::lgamma(static_cast<double>(n - k) + 1);
@@ -95,10 +116,7 @@ std::vector<std::size_t> answered_keys(std::span<const std::int64_t> keys, std::
 }
 
 WindowCounts coupled_counts(std::span<const std::int64_t> k, std::span<const std::int64_t> s, std::int64_t length,
-                            std::int64_t delta, bool look_up, std::vector<std::int64_t>& scratch) {
-  // Sends come in order, so the keys they answer do too: for the key at hand, the tenths of a
-  // second its sends came in (a bit each); when the next key comes, each window it had a send in
-  // counts it once.
+                            std::int64_t delta, CountWalk walk) {
   constexpr auto kSteps = static_cast<std::size_t>(kLongestLag / kLagStep);
   static_assert(kSteps <= 32);
   constexpr auto masks = [] {
@@ -107,51 +125,55 @@ WindowCounts coupled_counts(std::span<const std::int64_t> k, std::span<const std
       for (auto i = kLagWindows[w].lo / kLagStep; i < kLagWindows[w].hi / kLagStep; ++i) m[w] |= 1u << i;
     return m;
   }();
+  // A key's answers are the tenths of a second after it that its sends came in (a bit each);
+  // each window it had a send in counts it once.
   WindowCounts c{};
-  constexpr auto kNone = ~std::size_t{0};
-  std::size_t key = kNone;
-  std::uint32_t steps = 0;
-  const auto flush = [&] {
+  const auto count = [&](std::uint32_t steps) {
     for (std::size_t w = 0; w < kLagWindows.size(); ++w) c[w] += (steps & masks[w]) != 0 ? 1 : 0;
   };
-  const auto add = [&](std::size_t answered, std::int64_t lag) {
-    if (answered != key) {
-      flush();
-      key = answered;
-      steps = 0;
-    }
-    if (const auto step = static_cast<std::size_t>(lag / kLagStep); step < kSteps) steps |= 1u << step;
-  };
-  if (k.empty()) return c;
-  const std::size_t n = k.size();
-  if (look_up) {
-    // A key k lands at k + delta, or at k + delta − length when that is past the end (those
-    // come first). For a send at s, x = s − delta: the last key at or before x, unwrapped; else
-    // the last wrapped one, if it lands before s.
-    for (const std::int64_t send : s) {
-      const std::int64_t x = send - delta;
-      if (x >= 0) {
-        const auto it = std::upper_bound(k.begin(), k.end(), x);
-        if (it != k.begin()) add(static_cast<std::size_t>(it - 1 - k.begin()), x - *(it - 1));
-        else if (k.back() >= length - delta) add(n - 1, x + length - k.back());
-        continue;
+  const std::size_t n = k.size(), m = s.size();
+  if (n == 0 || m == 0) return c;
+  // The moved keys in order without moving them: those that pass the end (from `wrap` on) come
+  // round to the start, before the others.
+  const auto wrap = static_cast<std::size_t>(std::lower_bound(k.begin(), k.end(), length - delta) - k.begin());
+  const std::size_t wrapped = n - wrap;
+  const auto key = [&](std::size_t i) { return i < wrapped ? k[wrap + i] + delta - length : k[i - wrapped] + delta; };
+  const auto send = [&](std::size_t i) { return s[i]; };
+
+  if (walk == CountWalk::kSends) {
+    // Sends come in order, so the keys they answer do too: a key's bits are complete when a
+    // send answers a later one.
+    constexpr auto kNone = ~std::size_t{0};
+    std::size_t at = kNone, next = 0;  // the key being filled in; the first key after the send
+    std::uint32_t steps = 0;
+    for (std::size_t j = 0; j < m; ++j) {
+      next = first_after(key, next, n, s[j]);
+      if (next == 0) continue;
+      if (next - 1 != at) {
+        if (at != kNone) count(steps);
+        at = next - 1;
+        steps = 0;
       }
-      const auto it = std::upper_bound(k.begin(), k.end(), x + length);
-      if (it != k.begin() && *(it - 1) >= length - delta)
-        add(static_cast<std::size_t>(it - 1 - k.begin()), x + length - *(it - 1));
+      if (const auto step = static_cast<std::size_t>((s[j] - key(at)) / kLagStep); step < kSteps) steps |= 1u << step;
     }
-    flush();
+    if (at != kNone) count(steps);
     return c;
   }
-  scratch.resize(n);
-  const auto wrap = static_cast<std::size_t>(std::lower_bound(k.begin(), k.end(), length - delta) - k.begin());
-  for (std::size_t i = 0; i < n; ++i) scratch[i] = i < n - wrap ? k[wrap + i] + delta - length : k[i - (n - wrap)] + delta;
-  std::size_t next = 0;  // the first key after the send
-  for (const std::int64_t send : s) {
-    while (next < n && scratch[next] <= send) ++next;
-    if (next > 0) add(next - 1, send - scratch[next - 1]);
+  // Key by key: from its first send, jump to the first send of each later tenth until the next
+  // key or the longest lag, so that a stream of sends costs a few jumps per key.
+  std::size_t j = 0;
+  for (std::size_t i = 0; i < n && j < m; ++i) {
+    const std::int64_t at = key(i);
+    const std::int64_t until = std::min(i + 1 < n ? key(i + 1) : std::numeric_limits<std::int64_t>::max(), at + kLongestLag);
+    std::uint32_t steps = 0;
+    j = first_after(send, j, m, at - 1);
+    for (std::size_t q = j; q < m && s[q] < until;) {
+      const auto step = static_cast<std::size_t>((s[q] - at) / kLagStep);
+      steps |= 1u << step;
+      q = first_after(send, q, m, at + static_cast<std::int64_t>(step + 1) * kLagStep - 1);
+    }
+    count(steps);
   }
-  flush();
   return c;
 }
 
@@ -172,9 +194,8 @@ CouplingResult test_coupling(std::span<const std::int64_t> keys, std::span<const
   constexpr std::size_t kWindows = kLagWindows.size();
   using Counts = WindowCounts;
   const std::size_t n = k.size();
-  std::vector<std::int64_t> scratch;
-  const bool look_up = s.size() * 16 < n;
-  const auto count = [&](std::int64_t delta) { return coupled_counts(k, s, length, delta, look_up, scratch); };
+  const CountWalk walk = s.size() > 4 * n ? CountWalk::kKeys : CountWalk::kSends;
+  const auto count = [&](std::int64_t delta) { return coupled_counts(k, s, length, delta, walk); };
 
   const Counts observed = count(0);
   // Fewer than kMinCoupled keys answered in every window: nothing to test further.
@@ -182,6 +203,31 @@ CouplingResult test_coupling(std::span<const std::int64_t> keys, std::span<const
     r.tested = true;
     return r;
   }
+  // The windows with room for enough shifts: for the others none is made, nor one that only
+  // they could use (a flow of a few seconds has few shifts far enough from none).
+  const auto shift_of = [&](int j) { return static_cast<std::int64_t>((j + 0.5) * static_cast<double>(length) / shifts); };
+  const auto distance_of = [&](std::int64_t delta) { return std::min(delta, length - delta); };
+  const auto first_shift_from = [&](std::int64_t delta) {  // shifts grow with j
+    int lo = 0, hi = shifts;
+    while (lo < hi) {
+      const int mid = lo + (hi - lo) / 2;
+      if (shift_of(mid) < delta) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  };
+  std::array<bool, kWindows> room{};
+  std::int64_t nearest = std::numeric_limits<std::int64_t>::max();  // the least distance a window with room takes
+  for (std::size_t w = 0; w < kWindows; ++w) {
+    // A shift leaves a distance of at least d from none when it lies in [d, length − d].
+    const std::int64_t d = kLagWindows[w].hi + kShiftGuard;
+    room[w] = first_shift_from(length - d + 1) - first_shift_from(d) >= static_cast<int>(kMinShifts);
+    if (room[w]) nearest = std::min(nearest, d);
+  }
+  if (std::none_of(room.begin(), room.end(), [](bool b) { return b; })) return r;
   std::array<double, kWindows> sum{}, sum_sq{};
   Counts used{}, exceeded{};
   // The count is of keys, but no more keys can be coupled than there are sends: the law is of
@@ -221,11 +267,12 @@ CouplingResult test_coupling(std::span<const std::int64_t> keys, std::span<const
   for (int phase = 0; phase < 2; ++phase) {
     for (int j = 0; j < shifts; ++j) {
       if ((j % 8 == 0) != (phase == 0)) continue;
-      const auto delta = static_cast<std::int64_t>((j + 0.5) * static_cast<double>(length) / shifts);
-      const std::int64_t distance = std::min(delta, length - delta);
+      const std::int64_t delta = shift_of(j);
+      const std::int64_t distance = distance_of(delta);
+      if (distance < nearest) continue;
       const Counts c = count(delta);
       for (std::size_t w = 0; w < kWindows; ++w) {
-        if (distance < kLagWindows[w].hi + kShiftGuard) continue;
+        if (!room[w] || distance < kLagWindows[w].hi + kShiftGuard) continue;
         ++used[w];
         sum[w] += static_cast<double>(c[w]);
         sum_sq[w] += static_cast<double>(c[w]) * static_cast<double>(c[w]);

@@ -35,16 +35,20 @@ inline constexpr std::int64_t kLongestLag = 9 * kLagStep;  // the last window's 
 
 using WindowCounts = std::array<std::size_t, kLagWindows.size()>;
 
+// How coupled_counts goes through the two trains: send by send, finding each one's last key,
+// or key by key, finding the tenths of a second after it that have a send before the next key.
+// Each step costs about the logarithm of the gap it jumps: sends many times the keys (a stream)
+// are best walked key by key (test_coupling does so past four sends a key), others send by
+// send.
+enum class CountWalk : std::uint8_t { kSends, kKeys };
+
 // For each lag window, the keys (sorted, in [0, length)) that sends (sorted, in [0, length))
 // answer once the keys are moved on by `delta` around the circle [0, length): a send answers
 // the last key before it when its lag is within the window; a send before every key answers
 // none (the circle is not followed back past its start, where typing did not happen before the
-// first key). Computed by merging keys and sends (`look_up` false; O(keys + sends), `scratch`
-// holding the moved keys) or by looking each send's last key up (O(sends · log keys)); the
-// same counts either way.
+// first key). The same counts whichever the walk.
 WindowCounts coupled_counts(std::span<const std::int64_t> keys, std::span<const std::int64_t> sends,
-                            std::int64_t length, std::int64_t delta, bool look_up,
-                            std::vector<std::int64_t>& scratch);
+                            std::int64_t length, std::int64_t delta, CountWalk walk);
 
 struct CouplingResult {
   std::size_t keystrokes = 0;  // keys in the window
@@ -61,7 +65,7 @@ struct CouplingResult {
 // shifted around that interval by `shifts` amounts spread evenly over it, leaving out shifts
 // within a window's end (plus a quarter of a second) of no shift at all. When the first eighth
 // of the shifts already give a p-value above 0.05, the rest are not made (the p-value is then
-// theirs). Each shift costs one pass over the keys and sends.
+// theirs). No shift is made for a window without room for 20 of them.
 CouplingResult test_coupling(std::span<const std::int64_t> keys, std::span<const std::int64_t> sends,
                              std::int64_t begin, std::int64_t end, int shifts = 200);
 

@@ -88,31 +88,40 @@ TEST(Coupling, CalibratedWhenIndependent) {
   EXPECT_LE(at_10, tests * 14 / 100) << at_10 << " of " << tests;
 }
 
-// Both ways of counting agree with a count done the slow way, at shifts that wrap keys around.
+// Both walks agree with a count done the slow way, at shifts that wrap keys around, for sends
+// fewer than the keys, sends many times the keys, and sends that come in streams.
 TEST(Coupling, CoupledCountsBothWays) {
   std::mt19937_64 rng(4);
   const std::int64_t length = 40'000 * kMs;
-  std::vector<std::int64_t> keys = typing(rng, 60, 2'000 * kMs);
-  std::vector<std::int64_t> sends = periodic(rng, 0, length, 300);
-  for (std::size_t i = 0; i < keys.size(); i += 3) sends.push_back(keys[i] + 7 * kMs);
-  std::sort(sends.begin(), sends.end());
-  std::vector<std::int64_t> scratch;
-  for (const std::int64_t delta : {std::int64_t{0}, 1'500 * kMs, 20'000 * kMs, length - 1'000 * kMs}) {
-    std::vector<std::int64_t> moved;
-    for (const auto k : keys) moved.push_back(k + delta >= length ? k + delta - length : k + delta);
-    std::sort(moved.begin(), moved.end());
-    WindowCounts slow{};
-    for (std::size_t w = 0; w < kLagWindows.size(); ++w) {
-      std::vector<std::int64_t> answered;
-      for (const auto s : sends) {
-        const auto it = std::upper_bound(moved.begin(), moved.end(), s);
-        if (it != moved.begin() && kLagWindows[w].holds(s - *(it - 1))) answered.push_back(*(it - 1));
-      }
-      slow[w] = static_cast<std::size_t>(std::unique(answered.begin(), answered.end()) - answered.begin());
-    }
-    EXPECT_EQ(coupled_counts(keys, sends, length, delta, false, scratch), slow) << delta;
-    EXPECT_EQ(coupled_counts(keys, sends, length, delta, true, scratch), slow) << delta;
+  const std::vector<std::int64_t> keys = typing(rng, 60, 2'000 * kMs);
+  std::vector<std::vector<std::int64_t>> trains;
+  trains.push_back({});
+  for (std::size_t i = 0; i < keys.size(); i += 5) trains.back().push_back(keys[i] + 350 * kMs);
+  trains.push_back(periodic(rng, 0, length, 300));
+  for (std::size_t i = 0; i < keys.size(); i += 3) trains.back().push_back(keys[i] + 7 * kMs);
+  trains.push_back(periodic(rng, 0, length, 7));
+  for (auto& sends : trains) {
+    std::sort(sends.begin(), sends.end());
+    sends.erase(std::remove_if(sends.begin(), sends.end(), [&](std::int64_t t) { return t >= length; }), sends.end());
   }
+  for (const auto& sends : trains)
+    for (const std::int64_t delta : {std::int64_t{0}, 1'500 * kMs, 20'000 * kMs, length - 1'000 * kMs}) {
+      std::vector<std::int64_t> moved;
+      for (const auto k : keys) moved.push_back(k + delta >= length ? k + delta - length : k + delta);
+      std::sort(moved.begin(), moved.end());
+      WindowCounts slow{};
+      for (std::size_t w = 0; w < kLagWindows.size(); ++w) {
+        std::vector<std::int64_t> answered;
+        for (const auto s : sends) {
+          const auto it = std::upper_bound(moved.begin(), moved.end(), s);
+          if (it != moved.begin() && kLagWindows[w].holds(s - *(it - 1))) answered.push_back(*(it - 1));
+        }
+        slow[w] = static_cast<std::size_t>(std::unique(answered.begin(), answered.end()) - answered.begin());
+      }
+      if (delta == 0) ASSERT_GT(*std::max_element(slow.begin(), slow.end()), 0u) << sends.size() << " sends";
+      EXPECT_EQ(coupled_counts(keys, sends, length, delta, CountWalk::kSends), slow) << sends.size() << ", " << delta;
+      EXPECT_EQ(coupled_counts(keys, sends, length, delta, CountWalk::kKeys), slow) << sends.size() << ", " << delta;
+    }
 }
 
 TEST(Coupling, TooFewKeysOrSendsIsNotTested) {

@@ -1,7 +1,11 @@
 #include "detect/keystroke.hpp"
 
 #include <algorithm>
+#include <array>
+#include <limits>
 #include <span>
+
+#include "core/timestamp.hpp"
 
 namespace tattle::detect {
 
@@ -12,8 +16,11 @@ constexpr std::int64_t kMs = 1'000'000;
 constexpr std::int64_t kMargin = kLongestLag;
 // The offset search: a key and a send match when the send follows within this window, …
 constexpr std::int64_t kMatchWindow = 100 * kMs;
+// … from at most this many keys, spread over the log (every few keys left out, the rhythm is
+// still one of a kind, and a sender that answers every key answers those kept), …
+constexpr std::size_t kOffsetKeys = 256;
 // … at most this many (key, send) pairs are looked at in all, fewest sends first, …
-constexpr std::size_t kPairBudget = std::size_t{1} << 22;
+constexpr std::size_t kPairBudget = std::size_t{1} << 20;
 // … over at most this many bins of 50 ms (a week) …
 constexpr std::size_t kMaxOffsetBins = std::size_t{7} * 24 * 3600 * 20;
 // … and an offset is taken when a match this good had at most this chance anywhere.
@@ -88,7 +95,7 @@ void KeystrokeDetector::add_flow(const flow::FlowRecord& f) {
   if (offset_.source == OffsetSource::kGiven && !keys_.empty())
     sends = within(sends, typing_begin() - 2 * kMargin, typing_end() + 2 * kMargin);
   if (sends.empty()) return;
-  if (sends_kept_ + sends.size() > kMaxSends) {
+  if (flow_sends_.size() + sends.size() > kMaxSends) {
     sends_dropped_ += sends.size();
     return;
   }
@@ -112,9 +119,8 @@ void KeystrokeDetector::add_flow(const flow::FlowRecord& f) {
   if (!d.place) d.place = f.place;
   if (f.app != core::kNoApp && d.apps.size() < 16 && std::find(d.apps.begin(), d.apps.end(), f.app) == d.apps.end())
     d.apps.push_back(f.app);
-  d.flows.push_back(FlowSends{f.id, f.start.ns, f.end.ns, d.flow_sends.size(), sends.size()});
-  d.flow_sends.insert(d.flow_sends.end(), sends.begin(), sends.end());
-  sends_kept_ += sends.size();
+  d.flows.push_back(FlowSends{f.id, f.start.ns, f.end.ns, flow_sends_.size(), sends.size()});
+  for (const std::int64_t t : sends) flow_sends_.push_back(t);  // mostly one or two: no copy call
 }
 
 void KeystrokeDetector::add_message(std::uint64_t flow, std::uint64_t stream, std::int64_t time) {
@@ -132,9 +138,15 @@ void KeystrokeDetector::add_message(std::uint64_t flow, std::uint64_t stream, st
 // the offsets the capture allows.
 void KeystrokeDetector::estimate_offset() {
   if (keys_.empty() || !any_flow_) return;
+  std::vector<std::int64_t> keys;
+  if (keys_.size() <= kOffsetKeys) {
+    keys = keys_;
+  } else {
+    for (std::size_t i = 0; i < kOffsetKeys; ++i) keys.push_back(keys_[i * keys_.size() / kOffsetKeys]);
+  }
   constexpr std::int64_t kBin = kMatchWindow / 2;
-  const std::int64_t lowest = capture_begin_ - keys_.back();
-  const std::int64_t highest = capture_end_ - keys_.front();
+  const std::int64_t lowest = capture_begin_ - keys.back();
+  const std::int64_t highest = capture_end_ - keys.front();
   const auto bins = static_cast<std::size_t>((highest - lowest) / kBin + 2);
   if (bins > kMaxOffsetBins) return;  // a search range of more than a week
   const double windows = static_cast<double>(bins) / 2;
@@ -151,21 +163,23 @@ void KeystrokeDetector::estimate_offset() {
   for (const std::size_t i : order) {
     const Destination& d = destinations_[i];
     if (d.sends.size() < kMinMatched) continue;
-    std::size_t pairs = keys_.size() * d.sends.size();
+    std::size_t pairs = keys.size() * d.sends.size();
     if (pairs > budget) {  // the bound is too much: count them
       pairs = 0;
-      for (const std::int64_t k : keys_) pairs += within(d.sends, k + lowest, k + highest + 1).size();
+      for (const std::int64_t k : keys) pairs += within(d.sends, k + lowest, k + highest + 1).size();
       if (pairs > budget) continue;
     }
     ++offset_.searched;
     touched.clear();
     std::size_t votes_cast = 0;
-    for (const std::int64_t k : keys_)
-      for (const std::int64_t s : within(d.sends, k + lowest, k + highest + 1)) {
-        const auto bin = static_cast<std::size_t>((s - k - lowest) / kBin);
+    for (const std::int64_t k : keys) {
+      const auto from = within(d.sends, k + lowest, k + highest + 1);
+      votes_cast += from.size();
+      for (const std::int64_t s : from) {
+        const std::size_t bin = static_cast<std::uint64_t>(s - k - lowest) / std::uint64_t{kBin};  // not negative
         if (votes[bin]++ == 0) touched.push_back(bin);
-        ++votes_cast;
       }
+    }
     budget -= votes_cast;
     // The best pair of adjacent bins, and the squares of the counts per fixed window (bins 2j
     // and 2j + 1), each window once: by its first bin, or by its second when the first is empty.
@@ -186,8 +200,8 @@ void KeystrokeDetector::estimate_offset() {
     for (const std::size_t bin : touched) votes[bin] = 0;
     const double mean = static_cast<double>(votes_cast) / windows;
     const double variance = std::max(0.0, sum_sq / windows - mean * mean);
-    const std::size_t matched = std::min(most, keys_.size());
-    const double p = count_tail(keys_.size(), mean, variance, matched);
+    const std::size_t matched = std::min(most, keys.size());
+    const double p = count_tail(keys.size(), mean, variance, matched);
     if (p < best_p && matched >= kMinMatched) {
       best_p = p;
       best_bin = at;
@@ -204,19 +218,37 @@ void KeystrokeDetector::estimate_offset() {
   offset_.source = OffsetSource::kEstimated;
   // The differences in the best window are the offset plus that destination's lags: the lags
   // are taken from its quickest answer (a percentile would leave the quickest before their keys).
+  // The send of a key typed just before can fall in the window too, earlier than any answer:
+  // the quickest is looked for in steps of 5 ms, from the first that holds a tenth as many
+  // differences as the busiest.
+  constexpr std::int64_t kStep = 5 * kMs;
+  constexpr auto kSteps = static_cast<std::size_t>(2 * kBin / kStep);
   const std::int64_t from = lowest + static_cast<std::int64_t>(best_bin) * kBin;
-  std::int64_t quickest = from + 2 * kBin;
+  std::array<std::size_t, kSteps> in_step{};
+  std::array<std::int64_t, kSteps> quickest;
+  quickest.fill(std::numeric_limits<std::int64_t>::max());
   for (const std::int64_t k : keys_)
-    for (const std::int64_t s : within(best->sends, k + from, k + from + 2 * kBin)) quickest = std::min(quickest, s - k);
-  offset_.ns = quickest;
+    for (const std::int64_t s : within(best->sends, k + from, k + from + 2 * kBin)) {
+      const auto i = static_cast<std::size_t>((s - k - from) / kStep);
+      ++in_step[i];
+      quickest[i] = std::min(quickest[i], s - k);
+    }
+  const std::size_t busiest = *std::max_element(in_step.begin(), in_step.end());
+  std::size_t i = 0;
+  while (in_step[i] * 10 < busiest) ++i;
+  offset_.ns = quickest[i];
 }
 
 void KeystrokeDetector::analyse() {
   // A destination's send events: its flows' together, those within kSendMergeNs of the one
   // before again one event (flows in parallel, as a browser or an app's connection pool opens).
   for (Destination& d : destinations_) {
-    d.sends = d.flow_sends;
-    std::sort(d.sends.begin(), d.sends.end());
+    std::size_t total = 0;
+    for (const FlowSends& f : d.flows) total += f.count;
+    d.sends.reserve(total);
+    for (const FlowSends& f : d.flows)
+      for (const std::int64_t t : of(f)) d.sends.push_back(t);
+    if (!std::is_sorted(d.sends.begin(), d.sends.end())) core::sort_times(d.sends);
     std::size_t kept = 0;
     for (std::size_t i = 0; i < d.sends.size(); ++i)
       if (kept == 0 || d.sends[i] - d.sends[kept - 1] > kSendMergeNs) d.sends[kept++] = d.sends[i];
@@ -233,6 +265,11 @@ void KeystrokeDetector::analyse() {
   std::vector<std::int64_t> keys = keys_;
   for (auto& k : keys) k += offset_.ns;
   const std::int64_t begin = keys.front(), end = keys.back() + kMargin;
+  // A flow's sends in the period: as a rule all of them, known without a search.
+  const auto in_period = [&](const FlowSends& f) {
+    const auto v = of(f);
+    return v.front() >= begin && v.back() < end ? v : within(v, begin, end);
+  };
 
   struct Test {
     std::size_t destination;
@@ -251,13 +288,13 @@ void KeystrokeDetector::analyse() {
     // A destination many flows share (a CDN's address, an API gateway) may mix one coupled
     // flow into traffic that is not: each flow is tested too, over its own lifetime.
     std::size_t busy = 0;
-    for (const FlowSends& f : d.flows) busy += within(d.of(f), begin, end).size() >= kMinFlowSends ? 1 : 0;
+    for (const FlowSends& f : d.flows) busy += in_period(f).size() >= kMinFlowSends ? 1 : 0;
     if (busy < 2) continue;
     for (std::size_t j = 0; j < d.flows.size(); ++j) {
       const FlowSends& f = d.flows[j];
-      if (within(d.of(f), begin, end).size() < kMinFlowSends) continue;
+      if (in_period(f).size() < kMinFlowSends) continue;
       const std::int64_t fb = std::max(begin, f.start), fe = std::min(end, f.end + 1);
-      const CouplingResult fr = test_coupling(keys, d.of(f), fb, fe);
+      const CouplingResult fr = test_coupling(keys, of(f), fb, fe);
       if (!fr.tested) continue;
       tests.push_back({i, static_cast<std::ptrdiff_t>(j), fb, fe, fr});
       ++flows_tested_;
@@ -286,7 +323,7 @@ void KeystrokeDetector::analyse() {
     const Test& t = tests[static_cast<std::size_t>(c)];
     const Destination& d = destinations_[t.destination];
     const std::span<const std::int64_t> sends =
-        t.flow < 0 ? std::span<const std::int64_t>(d.sends) : d.of(d.flows[static_cast<std::size_t>(t.flow)]);
+        t.flow < 0 ? std::span<const std::int64_t>(d.sends) : of(d.flows[static_cast<std::size_t>(t.flow)]);
     report(d, t.flow, within(keys, t.begin, t.end), within(sends, t.begin, t.end), t.result,
            q[static_cast<std::size_t>(c)]);
   }
@@ -322,7 +359,7 @@ void KeystrokeDetector::report(const Destination& d, std::ptrdiff_t flow_index, 
   for (std::size_t j = 0; j < d.flows.size(); ++j) {
     const FlowSends& flow = d.flows[j];
     if (flow_index >= 0 && j != static_cast<std::size_t>(flow_index)) continue;
-    const auto flow_sends = d.of(flow);
+    const auto flow_sends = of(flow);
     if (std::none_of(flow_sends.begin(), flow_sends.end(), [&](std::int64_t s) { return answered_key(keys, s, w) >= 0; }))
       continue;
     if (f.flow_ids.size() < KeystrokeFinding::kMaxFlowIds) f.flow_ids.push_back(flow.id);

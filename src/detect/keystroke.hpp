@@ -42,7 +42,7 @@ struct KeystrokeOffset {
   std::int64_t ns = 0;  // capture time = log time + ns
   // Estimated: the chance of a match this good somewhere among the offsets and destinations
   // searched if none were coupled (Bonferroni over both), the destination whose sends gave it
-  // and how many keys its sends followed. Lags are then measured from that destination's
+  // and how many of the keys searched (at most 256 of the log's) its sends followed. Lags are then measured from that destination's
   // quickest answer, which the offset cannot tell from the clocks' difference.
   double p_value = 1;
   std::size_t matched = 0;
@@ -117,7 +117,7 @@ class KeystrokeDetector {
   [[nodiscard]] std::uint64_t messages_dropped() const { return messages_dropped_; }
 
  private:
-  // A flow's send events: `count` of its destination's `flow_sends`, from `at`.
+  // A flow's send events: `count` of `flow_sends_`, from `at`.
   struct FlowSends {
     std::uint64_t id;
     std::int64_t start, end;
@@ -125,11 +125,7 @@ class KeystrokeDetector {
   };
   struct Destination : KeystrokeDestination {
     std::vector<FlowSends> flows;
-    std::vector<std::int64_t> flow_sends;  // its flows' send events, flow after flow
-    std::vector<std::int64_t> sends;       // all of them in order; made by analyse()
-    [[nodiscard]] std::span<const std::int64_t> of(const FlowSends& f) const {
-      return std::span<const std::int64_t>(flow_sends).subspan(f.at, f.count);
-    }
+    std::vector<std::int64_t> sends;  // its flows' send events together, in order; made by analyse()
   };
   struct Message {
     std::uint64_t flow, stream;
@@ -145,6 +141,9 @@ class KeystrokeDetector {
     }
   };
 
+  [[nodiscard]] std::span<const std::int64_t> of(const FlowSends& f) const {
+    return std::span<const std::int64_t>(flow_sends_).subspan(f.at, f.count);
+  }
   void estimate_offset();
   // A finding from a test of the destination (`flow` −1) or of its flow `flow`, over the keys
   // and sends in that test's window.
@@ -156,8 +155,8 @@ class KeystrokeDetector {
   KeystrokeOffset offset_;
   std::vector<Destination> destinations_;
   absl::flat_hash_map<Key, std::size_t> index_;
-  std::vector<Message> messages_;  // in arrival order; by flow once analyse() sorts them
-  std::size_t sends_kept_ = 0;
+  std::vector<std::int64_t> flow_sends_;  // every flow's send events, flow after flow
+  std::vector<Message> messages_;          // in arrival order; by flow once analyse() sorts them
   std::int64_t capture_begin_ = 0, capture_end_ = 0;
   bool any_flow_ = false;
   std::vector<KeystrokeFinding> findings_;

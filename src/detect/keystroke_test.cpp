@@ -29,7 +29,7 @@ flow::FlowRecord flow_to(int host, std::uint64_t id, std::int64_t start, std::in
   f.start.ns = start;
   f.end.ns = end;
   std::sort(sends.begin(), sends.end());
-  f.sends = std::move(sends);
+  f.sends.assign(sends.begin(), sends.end());
   f.name = std::move(name);
   return f;
 }
@@ -41,10 +41,10 @@ struct Scenario {
   std::int64_t quickest_lag = 0;
 };
 
-Scenario simulate(std::uint64_t seed) {
+Scenario simulate(std::uint64_t seed, std::size_t keys = 80) {
   std::mt19937_64 rng(seed);
   Scenario s;
-  s.keys = test::typing(rng, 80, kCaptureStart + 10'000 * kMs);
+  s.keys = test::typing(rng, keys, kCaptureStart + 10'000 * kMs);
   const std::int64_t end = s.keys.back() + 10'000 * kMs;
   std::uniform_int_distribution<std::int64_t> lag(5 * kMs, 40 * kMs);
   std::vector<std::int64_t> debounced, batched, shared_per_key;
@@ -131,6 +131,25 @@ TEST(Keystroke, FindsTheOffsetAndTheCoupledSenders) {
   EXPECT_EQ(find(d, "telemetry.example"), nullptr);
   EXPECT_EQ(find(d, "www.example"), nullptr);
   EXPECT_EQ(d.findings().size(), 4u);
+}
+
+// A long log: the offset is searched from 256 of its keys (every fourth), and still found.
+TEST(Keystroke, FindsTheOffsetFromALongLog) {
+  const Scenario s = simulate(9, 1000);
+  KeystrokeDetector d(in_log_clock(s.keys, kOffset), false, std::nullopt);
+  for (const auto& f : s.flows) d.add_flow(f);
+  d.analyse();
+  const KeystrokeOffset& o = d.offset();
+  EXPECT_EQ(o.source, OffsetSource::kEstimated);
+  EXPECT_EQ(o.name, "type.example");
+  EXPECT_GE(o.matched, 250u);
+  EXPECT_LE(o.matched, 256u);
+  EXPECT_GE(o.ns, kOffset + s.quickest_lag);
+  EXPECT_LE(o.ns, kOffset + 15 * kMs);
+  const KeystrokeFinding* per_key = find(d, "type.example");
+  ASSERT_NE(per_key, nullptr);
+  EXPECT_EQ(per_key->keystrokes, 1000u);
+  EXPECT_GE(per_key->coupled, 950u);
 }
 
 TEST(Keystroke, GivenOffsetMeasuresTrueLags) {

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include <absl/container/inlined_vector.h>
+
 #include "core/app.hpp"
 #include "core/ip_address.hpp"
 #include "core/owner.hpp"
@@ -131,8 +133,9 @@ struct FlowRecord : FlowCore {
   // App Privacy Report records only: the network accesses the record sums (0 for packet flows).
   std::uint64_t hits = 0;
   // When the flow table was asked for them (flow::Config::send_merge_ns): the start times (ns) of
-  // the client's send events, in order.
-  std::vector<std::int64_t> sends;
+  // the client's send events, in order. Most flows send once or twice: those two need no
+  // allocation of their own (the inline room is that of a vector's three words).
+  absl::InlinedVector<std::int64_t, 2> sends;
 };
 
 }  // namespace tattle::flow

@@ -115,7 +115,7 @@ struct FlowTable::Slot {
   bool out_seq_known = false;
   std::uint32_t out_seq_end = 0;
   std::int64_t last_send_ns = 0;
-  std::vector<std::int64_t> sends;
+  decltype(FlowRecord::sends) sends;
   reassembly::TcpStream streams[2];
   // The feeds refer to `dissector` where it lies: slots never move (see chunks_).
   std::unique_ptr<Dissector> dissector;
@@ -315,7 +315,6 @@ void FlowTable::track_send(Slot& s, const decode::PacketView& p, bool tcp) {
     ++counters_[FlowCounter::kSendsDropped];
     return;
   }
-  if (s.sends.empty()) s.sends.reserve(4);  // most flows send a few times: one allocation
   s.sends.push_back(t);
   ++live_sends_;
 }
