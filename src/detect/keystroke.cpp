@@ -99,27 +99,32 @@ void KeystrokeDetector::add_flow(const flow::FlowRecord& f) {
     sends_dropped_ += sends.size();
     return;
   }
-  const Key key{f.server, f.ip_proto};
-  auto it = index_.find(key);
-  if (it == index_.end()) {
-    if (destinations_.size() >= kMaxDestinations) {
-      ++destinations_dropped_;
-      sends_dropped_ += sends.size();
-      return;
+  if (last_ >= destinations_.size() || destinations_[last_].server != f.server ||
+      destinations_[last_].ip_proto != f.ip_proto) {
+    const Key key{f.server, f.ip_proto};
+    auto it = index_.find(key);
+    if (it == index_.end()) {
+      if (destinations_.size() >= kMaxDestinations) {
+        ++destinations_dropped_;
+        sends_dropped_ += sends.size();
+        return;
+      }
+      it = index_.emplace(key, destinations_.size()).first;
+      Destination d;
+      d.server = f.server;
+      d.ip_proto = f.ip_proto;
+      destinations_.push_back(std::move(d));
     }
-    it = index_.emplace(key, destinations_.size()).first;
-    Destination d;
-    d.server = f.server;
-    d.ip_proto = f.ip_proto;
-    destinations_.push_back(std::move(d));
+    last_ = it->second;
   }
-  Destination& d = destinations_[it->second];
+  Destination& d = destinations_[last_];
   if (d.name.empty()) d.name = f.name;
   if (d.owner == nullptr) d.owner = f.owner;
   if (!d.place) d.place = f.place;
   if (f.app != core::kNoApp && d.apps.size() < 16 && std::find(d.apps.begin(), d.apps.end(), f.app) == d.apps.end())
     d.apps.push_back(f.app);
-  d.flows.push_back(FlowSends{f.id, f.start.ns, f.end.ns, flow_sends_.size(), sends.size()});
+  d.flows.push_back(FlowSends{f.id, f.start.ns, f.end.ns, static_cast<std::uint32_t>(flow_sends_.size()),
+                              static_cast<std::uint32_t>(sends.size())});
   for (const std::int64_t t : sends) flow_sends_.push_back(t);  // mostly one or two: no copy call
 }
 

@@ -88,7 +88,7 @@ class KeystrokeDetector {
  public:
   static constexpr std::int64_t kSendMergeNs = 5'000'000;  // flow::Config::send_merge_ns
   static constexpr double kFalseDiscoveryRate = 0.01;
-  static constexpr std::size_t kMaxSends = 1 << 23;         // send events kept in all
+  static constexpr std::size_t kMaxSends = 1 << 23;         // send events kept in all (fits 32 bits)
   static constexpr std::size_t kMaxDestinations = 1 << 16;
   static constexpr std::size_t kMaxMessages = 1 << 20;
   static constexpr std::size_t kRasterColumns = 64;
@@ -117,11 +117,11 @@ class KeystrokeDetector {
   [[nodiscard]] std::uint64_t messages_dropped() const { return messages_dropped_; }
 
  private:
-  // A flow's send events: `count` of `flow_sends_`, from `at`.
+  // A flow's send events: `count` of `flow_sends_`, from `at` (both below kMaxSends).
   struct FlowSends {
     std::uint64_t id;
     std::int64_t start, end;
-    std::size_t at, count;
+    std::uint32_t at, count;
   };
   struct Destination : KeystrokeDestination {
     std::vector<FlowSends> flows;
@@ -155,6 +155,7 @@ class KeystrokeDetector {
   KeystrokeOffset offset_;
   std::vector<Destination> destinations_;
   absl::flat_hash_map<Key, std::size_t> index_;
+  std::size_t last_ = 0;  // the destination of the last flow added (flows to one often end in a row)
   std::vector<std::int64_t> flow_sends_;  // every flow's send events, flow after flow
   std::vector<Message> messages_;          // in arrival order; by flow once analyse() sorts them
   std::int64_t capture_begin_ = 0, capture_end_ = 0;
