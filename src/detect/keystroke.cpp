@@ -143,11 +143,11 @@ void KeystrokeDetector::add_message(std::uint64_t flow, std::uint64_t stream, st
 // the offsets the capture allows.
 void KeystrokeDetector::estimate_offset() {
   if (keys_.empty() || !any_flow_) return;
-  std::vector<std::int64_t> keys;
-  if (keys_.size() <= kOffsetKeys) {
-    keys = keys_;
-  } else {
-    for (std::size_t i = 0; i < kOffsetKeys; ++i) keys.push_back(keys_[i * keys_.size() / kOffsetKeys]);
+  std::span<const std::int64_t> keys = keys_;
+  std::vector<std::int64_t> spread;
+  if (keys_.size() > kOffsetKeys) {
+    for (std::size_t i = 0; i < kOffsetKeys; ++i) spread.push_back(keys_[i * keys_.size() / kOffsetKeys]);
+    keys = spread;
   }
   constexpr std::int64_t kBin = kMatchWindow / 2;
   const std::int64_t lowest = capture_begin_ - keys.back();
@@ -283,6 +283,7 @@ void KeystrokeDetector::analyse() {
     CouplingResult result;
   };
   std::vector<Test> tests;
+  std::vector<std::size_t> busy;  // a destination's flows with enough sends in the period
   for (std::size_t i = 0; i < destinations_.size(); ++i) {
     const Destination& d = destinations_[i];
     const CouplingResult r = test_coupling(keys, d.sends, begin, end);
@@ -292,12 +293,12 @@ void KeystrokeDetector::analyse() {
     }
     // A destination many flows share (a CDN's address, an API gateway) may mix one coupled
     // flow into traffic that is not: each flow is tested too, over its own lifetime.
-    std::size_t busy = 0;
-    for (const FlowSends& f : d.flows) busy += in_period(f).size() >= kMinFlowSends ? 1 : 0;
-    if (busy < 2) continue;
-    for (std::size_t j = 0; j < d.flows.size(); ++j) {
+    busy.clear();
+    for (std::size_t j = 0; j < d.flows.size(); ++j)
+      if (in_period(d.flows[j]).size() >= kMinFlowSends) busy.push_back(j);
+    if (busy.size() < 2) continue;
+    for (const std::size_t j : busy) {
       const FlowSends& f = d.flows[j];
-      if (in_period(f).size() < kMinFlowSends) continue;
       const std::int64_t fb = std::max(begin, f.start), fe = std::min(end, f.end + 1);
       const CouplingResult fr = test_coupling(keys, of(f), fb, fe);
       if (!fr.tested) continue;

@@ -42,8 +42,9 @@ struct KeystrokeOffset {
   std::int64_t ns = 0;  // capture time = log time + ns
   // Estimated: the chance of a match this good somewhere among the offsets and destinations
   // searched if none were coupled (Bonferroni over both), the destination whose sends gave it
-  // and how many of the keys searched (at most 256 of the log's) its sends followed. Lags are then measured from that destination's
-  // quickest answer, which the offset cannot tell from the clocks' difference.
+  // and how many of the keys searched (at most 256 of the log's) its sends followed. Lags are
+  // then measured from that destination's quickest answer, which the offset cannot tell from
+  // the clocks' difference.
   double p_value = 1;
   std::size_t matched = 0;
   core::Endpoint server;
